@@ -1,0 +1,89 @@
+"""The one interface every checker implements, and the finding it reports.
+
+A checker reads an in-memory tree and returns findings. Checkers that look at one file at a
+time implement :meth:`Checker.check_file`, whose result the content-addressed cache stores under
+(checker, checker version, config digest, file digest). Checkers that are cheaper in one batch
+(ruff, bandit) override :meth:`Checker.check_files`; checkers that read other files to judge one
+(imports) say which in :meth:`Checker.dependencies`, so the cache keys on those digests too.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.tree import File
+
+__all__ = ["CheckContext", "Checker", "Finding", "Severity"]
+
+
+class Severity(enum.StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _RANKS[self]
+
+
+_RANKS = {s: i for i, s in enumerate(Severity)}
+
+
+class Finding(BaseModel):
+    """One thing a checker found. Never holds a secret value: only where and what kind."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    checker: str
+    rule: str
+    severity: Severity
+    path: str
+    line: int | None = None
+    message: str
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a checker sees: the whole tree, the paths to judge, and its own settings."""
+
+    tree: Mapping[str, File]
+    paths: Sequence[str]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Checker(ABC):
+    """Base class of every checker. Subclasses set ``name`` and ``version``."""
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def applies_to(self, path: str) -> bool:
+        """Whether this checker looks at ``path`` at all (by default, every file)."""
+        return True
+
+    def config_digest(self, ctx: CheckContext) -> str:
+        """A digest of everything besides the file itself that changes this checker's verdict."""
+        blob = json.dumps(dict(ctx.settings), sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        """Other paths of the tree whose content this checker reads to judge ``path``."""
+        return ()
+
+    @abstractmethod
+    def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
+        """Findings for one file."""
+
+    def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
+        """Findings for several files; override when one batch is cheaper than many calls."""
+        return {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}

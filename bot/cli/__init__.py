@@ -1,0 +1,71 @@
+"""The `evobot` command line: composes each feature's commands and converts errors once."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from bot import __version__
+from bot.cli import _output
+from bot.errors import EvobotError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="evobot",
+    help="Keep generated services in step with their templates through evolution PRs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        _output.console.print(f"evobot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Keep generated services in step with their templates through evolution PRs."""
+
+
+def _register_commands() -> None:
+    # Each feature module owns its commands and adds them to the one app here.
+    from bot.cli import check, emulator, pr, render, report, update
+
+    for module in (render, update, check, report, pr, emulator):
+        module.register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point: the one place where an EvobotError becomes a message and an exit code."""
+    try:
+        app(standalone_mode=False)
+    except EvobotError as exc:
+        _output.err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _output.err_console.print("aborted")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        _output.err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,117 @@
+"""A consumer's `.evobot.yml`: where it came from, with which answers, and what the bot may touch.
+
+Written on the first render and updated on every evolution, with sorted keys and stable
+formatting so that re-writing an unchanged config changes no byte.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+Ring = Literal["canary"] | int | None
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.errors import ConsumerConfigError
+
+__all__ = [
+    "CONFIG_NAME",
+    "ConsumerConfig",
+    "RolloutSettings",
+    "TemplateVersion",
+    "dump_consumer_config",
+    "load_consumer_config",
+    "parse_consumer_config",
+    "pydantic_error_text",
+]
+
+CONFIG_NAME = ".evobot.yml"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TemplateVersion(_Model):
+    """The template version last applied: the ref people read and the commit that pins it."""
+
+    ref: str | None = None
+    commit: str
+
+    @field_validator("commit")
+    @classmethod
+    def _commit_is_hex(cls, value: str) -> str:
+        if not value or any(c not in "0123456789abcdef" for c in value.lower()):
+            raise ValueError("must be a full git commit id (hex)")
+        return value
+
+
+class RolloutSettings(_Model):
+    """Where this consumer sits in a rollout: the canary ring, or a wave number."""
+
+    ring: Ring = None
+
+    @field_validator("ring")
+    @classmethod
+    def _wave_not_negative(cls, value: Ring) -> Ring:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("a wave number is 0 or more")
+        return value
+
+
+class ConsumerConfig(_Model):
+    """The parsed `.evobot.yml` of one consumer."""
+
+    template: str = Field(min_length=1, description="template source: a path or git URL")
+    template_subdir: str | None = None
+    version: TemplateVersion
+    answers: dict[str, Any] = Field(default_factory=dict)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    protect: list[str] = Field(default_factory=list)
+    checks: dict[str, Any] | None = Field(
+        default=None, description="check policy overrides; validated by bot.checks.policy"
+    )
+
+
+def pydantic_error_text(exc: ValidationError, source: str) -> str:
+    """Render a pydantic error as ``source: key.path: what is wrong`` lines."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        lines.append(f"{source}: {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def parse_consumer_config(text: str | bytes, *, source: str = CONFIG_NAME) -> ConsumerConfig:
+    """Parse and validate `.evobot.yml` content; errors name ``source`` and the key."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConsumerConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConsumerConfigError(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
+    try:
+        return ConsumerConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConsumerConfigError(pydantic_error_text(exc, source)) from None
+
+
+def load_consumer_config(root: Path) -> ConsumerConfig:
+    """Read ``root/.evobot.yml``."""
+    path = root / CONFIG_NAME
+    if not path.is_file():
+        raise ConsumerConfigError(
+            f"{path}: not found; this directory was not rendered by evobot",
+            hint="run `evobot render TEMPLATE DEST` first",
+        )
+    return parse_consumer_config(path.read_bytes(), source=str(path))
+
+
+def dump_consumer_config(config: ConsumerConfig) -> str:
+    """Serialise with sorted keys and block style, so identical configs give identical bytes."""
+    data = config.model_dump(mode="json", exclude_none=True)
+    if not data.get("rollout"):
+        data.pop("rollout", None)
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, allow_unicode=True)

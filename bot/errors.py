@@ -1,0 +1,70 @@
+"""The one root error of evobot and its few families.
+
+Every error meant for a person carries a message that names what is wrong and where; the CLI,
+the web edge and the Action each turn it into an exit code, an HTTP status or an `::error::`
+line in exactly one place.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CheckError",
+    "ConsumerConfigError",
+    "EvobotError",
+    "ForgeError",
+    "ManifestError",
+    "MergeError",
+    "RenderError",
+    "TemplateSourceError",
+]
+
+
+class EvobotError(Exception):
+    """Root of every error evobot raises on purpose. ``message`` is for people."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def diagnostics(self) -> str:
+        """The message, followed by the hint when there is one."""
+        if self.hint:
+            return f"{self.message}\nhint: {self.hint}"
+        return self.message
+
+
+class ManifestError(EvobotError):
+    """A `template.yml` that is missing, malformed or invalid."""
+
+
+class TemplateSourceError(EvobotError):
+    """A template source (directory, git repository, ref) that cannot be read."""
+
+
+class RenderError(EvobotError):
+    """A template that cannot be rendered safely: bad paths, Jinja errors, sandbox violations."""
+
+
+class ConsumerConfigError(EvobotError):
+    """A consumer's `.evobot.yml` that is missing, malformed or invalid."""
+
+
+class MergeError(EvobotError):
+    """An evolution that cannot be applied (a dirty work tree, a failing `git merge-file`)."""
+
+
+class CheckError(EvobotError):
+    """A checker that could not run, or a policy that is invalid."""
+
+
+class ForgeError(EvobotError):
+    """A GitHub call that failed for good. Never carries a token or key in its message."""
+
+    def __init__(
+        self, message: str, *, status: int | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status

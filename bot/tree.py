@@ -1,0 +1,133 @@
+"""In-memory file trees: the data every part of evobot passes around.
+
+A tree maps POSIX relative paths (``"src/app/main.py"``, never ``./`` or ``..``) to
+:class:`File` values. Rendering produces trees, evolution merges them, checks and reports read
+them, and the forge adapter turns them into Git trees. Only :func:`read_tree` and
+:func:`write_tree` touch the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from bot.errors import RenderError
+
+__all__ = [
+    "File",
+    "Tree",
+    "digest",
+    "is_binary",
+    "read_tree",
+    "safe_relpath",
+    "write_tree",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """One file's bytes and whether it is executable (the only mode bit Git keeps)."""
+
+    data: bytes
+    executable: bool = False
+
+    @property
+    def mode(self) -> str:
+        """The Git file mode string (``100755`` or ``100644``)."""
+        return "100755" if self.executable else "100644"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+Tree = dict[str, File]
+
+
+def digest(tree: Mapping[str, File]) -> str:
+    """A sha256 over every path, mode and content of ``tree``, independent of insertion order."""
+    h = hashlib.sha256()
+    for path in sorted(tree):
+        f = tree[path]
+        h.update(path.encode())
+        h.update(b"\0" + f.mode.encode() + b"\0")
+        h.update(f.sha256.encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def is_binary(data: bytes) -> bool:
+    """Git's own heuristic: a NUL byte in the first 8000 bytes makes a file binary."""
+    return b"\0" in data[:8000]
+
+
+def safe_relpath(path: str) -> str:
+    """Normalise ``path`` to a POSIX relative path, refusing anything that could escape a root."""
+    if not path or "\0" in path or "\\" in path:
+        raise RenderError(f"unsafe path {path!r}: empty, or contains NUL or a backslash")
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or any(part in ("..", "") for part in pure.parts):
+        raise RenderError(f"unsafe path {path!r}: absolute or climbs out with '..'")
+    parts = [p for p in pure.parts if p != "."]
+    if not parts:
+        raise RenderError(f"unsafe path {path!r}: names no file")
+    return "/".join(parts)
+
+
+def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
+    """Read every regular file under ``root``; symlinks that leave ``root`` are refused."""
+    excluded = set(exclude_dirs)
+    root = root.resolve()
+    tree: Tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in excluded)
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink():
+                target = full.resolve()
+                if not target.is_relative_to(root):
+                    raise RenderError(f"{rel}: symlink points outside the tree, to {target}")
+            st = full.stat()
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
+    return tree
+
+
+def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = ()) -> None:
+    """Write ``tree`` under ``root`` (creating directories) and remove the ``delete`` paths.
+
+    Every path is checked to resolve inside ``root`` before anything is written, so a bad path
+    leaves the directory untouched.
+    """
+    root = root.resolve()
+    targets: list[tuple[Path, File]] = []
+    for rel, f in sorted(tree.items()):
+        dest = (root / safe_relpath(rel)).resolve()
+        if not dest.is_relative_to(root):
+            raise RenderError(f"{rel}: resolves outside {root}")
+        targets.append((dest, f))
+    removals = []
+    for rel in delete:
+        dest = (root / safe_relpath(rel)).resolve()
+        if not dest.is_relative_to(root):
+            raise RenderError(f"{rel}: resolves outside {root}")
+        removals.append(dest)
+    for dest, f in targets:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if dest.is_symlink():
+            dest.unlink()
+        dest.write_bytes(f.data)
+        dest.chmod(0o755 if f.executable else 0o644)
+    for dest in removals:
+        if dest.exists() or dest.is_symlink():
+            dest.unlink()
+            parent = dest.parent
+            while parent != root and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
