@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-Ring = Literal["canary"] | int | None
-
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -28,6 +26,8 @@ __all__ = [
 ]
 
 CONFIG_NAME = ".evobot.yml"
+
+Ring = Literal["canary"] | int | None
 
 
 class _Model(BaseModel):

@@ -63,8 +63,6 @@ class CheckError(EvobotError):
 class ForgeError(EvobotError):
     """A GitHub call that failed for good. Never carries a token or key in its message."""
 
-    def __init__(
-        self, message: str, *, status: int | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status

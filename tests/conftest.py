@@ -53,9 +53,7 @@ def build_file_tree(root: Path, spec: Mapping[str, str | bytes]) -> Path:
 
 def git(cwd: Path, *args: str) -> str:
     """Run real git in ``cwd`` and return its stripped stdout; fail the test on error."""
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed in {cwd}:\n{result.stderr}")
     return result.stdout.strip()
