@@ -1,0 +1,113 @@
+"""Provenance is an in-toto Statement v1 / SLSA v1 document that round-trips byte for byte."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.report.provenance import (
+    PROVENANCE_PATH,
+    ProvenanceError,
+    Statement,
+    answers_digest,
+    build_provenance,
+    dump_statement,
+    equivalent,
+    parse_statement,
+)
+from bot.tree import File
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+TREE = {
+    "src/app.py": File(b"print('hi')\n"),
+    "README.md": File(b"# svc\n"),
+    PROVENANCE_PATH: File(b"{}"),
+}
+
+
+def _fixed_clock() -> datetime:
+    return datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+def _build(**overrides: object) -> Statement:
+    args: dict[str, object] = {
+        "tree": TREE,
+        "template": "https://github.com/acme/fastapi-template",
+        "ref": "v1.2.0",
+        "commit": COMMIT,
+        "answers": {"service_name": "billing", "port": 8080},
+        "consumer": "acme/billing",
+        "clock": _fixed_clock,
+        "new_id": lambda: "inv-1",
+    }
+    args.update(overrides)
+    return build_provenance(**args)  # type: ignore[arg-type]
+
+
+def test_statement_shape() -> None:
+    data = json.loads(dump_statement(_build()))
+    assert data["_type"] == "https://in-toto.io/Statement/v1"
+    assert data["predicateType"] == "https://slsa.dev/provenance/v1"
+    assert [s["name"] for s in data["subject"]] == ["README.md", "src/app.py"]
+    assert data["subject"][1]["digest"] == {"sha256": hashlib.sha256(b"print('hi')\n").hexdigest()}
+    build = data["predicate"]["buildDefinition"]
+    assert build["buildType"].startswith("https://evobot.dev/evolution/v1?version=")
+    ext = build["externalParameters"]
+    assert ext == {
+        "template": "https://github.com/acme/fastapi-template",
+        "ref": "v1.2.0",
+        "commit": COMMIT,
+        "answersDigest": answers_digest({"port": 8080, "service_name": "billing"}),
+        "consumer": "acme/billing",
+    }
+    deps = {d["name"]: d for d in build["resolvedDependencies"]}
+    assert deps["template"] == {
+        "name": "template",
+        "uri": "git+https://github.com/acme/fastapi-template@v1.2.0",
+        "digest": {"gitCommit": COMMIT},
+    }
+    assert deps["evobot"]["uri"].startswith("pkg:pypi/evobot@")
+    run = data["predicate"]["runDetails"]
+    assert run["builder"]["id"].startswith("https://")
+    assert run["metadata"] == {
+        "invocationId": "inv-1",
+        "startedOn": "2026-11-23T09:30:00Z",
+        "finishedOn": "2026-11-23T09:30:00Z",
+    }
+
+
+def test_json_keys_are_sorted_and_round_trip_is_byte_identical() -> None:
+    raw = dump_statement(_build())
+    text = raw.decode()
+    assert text == json.dumps(json.loads(text), sort_keys=True, indent=2) + "\n"
+    parsed = parse_statement(raw)
+    assert parsed == _build()
+    assert dump_statement(parsed) == raw
+
+
+def test_identical_inputs_give_identical_bytes_except_metadata() -> None:
+    assert dump_statement(_build()) == dump_statement(_build())
+    later = _build(
+        clock=lambda: _fixed_clock() + timedelta(hours=1),
+        new_id=lambda: "inv-2",
+    )
+    assert dump_statement(later) != dump_statement(_build())
+    assert equivalent(later, _build())
+    assert not equivalent(_build(answers={"service_name": "other", "port": 8080}), _build())
+
+
+def test_answers_digest_ignores_key_order() -> None:
+    assert answers_digest({"a": 1, "b": [1, 2]}) == answers_digest({"b": [1, 2], "a": 1})
+    assert answers_digest({"a": 1}) != answers_digest({"a": 2})
+
+
+def test_unparseable_or_foreign_statements_are_refused_with_a_reason() -> None:
+    with pytest.raises(ProvenanceError, match="not valid JSON"):
+        parse_statement(b"{nope")
+    data = json.loads(dump_statement(_build()))
+    data["predicateType"] = "https://example.com/other"
+    with pytest.raises(ProvenanceError, match="predicateType"):
+        parse_statement(json.dumps(data))
