@@ -80,6 +80,22 @@ class Checker(ABC):
         """Other paths of the tree whose content this checker reads to judge ``path``."""
         return ()
 
+    def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
+        """A digest of everything besides the file's bytes and the config that its findings
+        depend on; the cache keys on it.
+
+        By default: the path itself and the sorted digests of :meth:`dependencies` (a missing
+        one counts as absent). A checker may narrow it to the facts it actually uses (the
+        validator keys on whether the path is test code and on how each of the file's imports
+        resolves, not on the path and whole files), so that near-identical trees share cache
+        entries. It must change whenever the findings could.
+        """
+        h = hashlib.sha256(f"path\0{path}\n".encode())
+        for dep in sorted(set(self.dependencies(path, ctx))):
+            f = ctx.tree.get(dep)
+            h.update(f"{dep}\0{f.sha256 if f is not None else '-'}\n".encode())
+        return h.hexdigest()
+
     @abstractmethod
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         """Findings for one file."""

@@ -1,0 +1,227 @@
+"""Which findings block an evolution PR: per-checker switches, a severity threshold, ignores.
+
+The policy comes from an org default file and the consumer's `.evobot.yml` `checks:` section
+(the consumer's values win key by key; ignores from both apply). :meth:`Policy.evaluate` turns
+findings into a :class:`Verdict` that says pass or fail and why.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.checks.base import Finding, Severity
+from bot.consumer import pydantic_error_text
+from bot.errors import CheckError
+
+__all__ = [
+    "CheckerPolicy",
+    "IgnoreRule",
+    "Policy",
+    "Verdict",
+    "load_policy",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckerPolicy(_Model):
+    """One checker's switch, its own blocking threshold, and options passed to it as settings."""
+
+    enabled: bool = True
+    block_on: Severity | None = Field(
+        default=None, description="minimum blocking severity for this checker; policy's if None"
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="checker-specific settings (CheckContext.settings)"
+    )
+
+
+class IgnoreRule(_Model):
+    """An accepted finding: checker and rule (globs allowed), optionally a path glob; a reason."""
+
+    checker: str = Field(min_length=1)
+    rule: str = Field(min_length=1)
+    path: str | None = None
+    reason: str
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_given(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("an ignore needs a reason people can read")
+        return value.strip()
+
+    def matches(self, finding: Finding) -> bool:
+        if not fnmatch.fnmatchcase(finding.checker, self.checker):
+            return False
+        if not fnmatch.fnmatchcase(finding.rule, self.rule):
+            return False
+        return self.path is None or _path_matches(finding.path, self.path)
+
+
+def _path_matches(path: str, pattern: str) -> bool:
+    # fnmatch's `*` crosses `/`, so `tests/*` and `tests/**` both cover a whole directory;
+    # a pattern without a slash also matches the file name anywhere, like .gitignore.
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
+        return True
+    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Pass or fail, the reasons in words, and the findings that blocked or were ignored."""
+
+    passed: bool
+    reasons: list[str]
+    blocking: list[Finding] = field(default_factory=list)
+    ignored: list[tuple[Finding, str]] = field(default_factory=list)
+
+
+class Policy(_Model):
+    """The check policy of one consumer (org default merged with its `.evobot.yml`)."""
+
+    block_on: Severity = Severity.HIGH
+    checkers: dict[str, CheckerPolicy] = Field(default_factory=dict)
+    ignore: list[IgnoreRule] = Field(default_factory=list)
+
+    def for_checker(self, name: str) -> CheckerPolicy:
+        return self.checkers.get(name, CheckerPolicy())
+
+    def enabled(self, name: str) -> bool:
+        return self.for_checker(name).enabled
+
+    def threshold(self, name: str) -> Severity:
+        return self.for_checker(name).block_on or self.block_on
+
+    def ignored_by(self, finding: Finding) -> IgnoreRule | None:
+        for rule in self.ignore:
+            if rule.matches(finding):
+                return rule
+        return None
+
+    def evaluate(
+        self, findings: Sequence[Finding], *, errors: Mapping[str, str] | None = None
+    ) -> Verdict:
+        """Decide: a checker that could not run, or any non-ignored finding at or above its
+        checker's threshold, blocks."""
+        reasons: list[str] = []
+        blocking: list[Finding] = []
+        ignored: list[tuple[Finding, str]] = []
+        for name, message in sorted((errors or {}).items()):
+            reasons.append(f"{name} could not run: {message}")
+        for finding in findings:
+            rule = self.ignored_by(finding)
+            if rule is not None:
+                ignored.append((finding, rule.reason))
+                continue
+            if finding.severity.rank >= self.threshold(finding.checker).rank:
+                blocking.append(finding)
+        for finding in blocking:
+            where = f"{finding.path}:{finding.line}" if finding.line else finding.path
+            reasons.append(
+                f"{finding.checker} {finding.rule} ({finding.severity}) at {where}: "
+                f"{finding.message} [blocks at {self.threshold(finding.checker)} and above]"
+            )
+        for finding, reason in ignored:
+            reasons.append(f"ignored {finding.checker} {finding.rule} at {finding.path}: {reason}")
+        passed = not blocking and not errors
+        if passed:
+            reasons.insert(
+                0,
+                f"passed: no finding at or above the blocking severity ({self.block_on}"
+                + (
+                    ", with per-checker overrides)"
+                    if any(c.block_on for c in self.checkers.values())
+                    else ")"
+                ),
+            )
+        return Verdict(passed=passed, reasons=reasons, blocking=blocking, ignored=ignored)
+
+
+def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    if "block_on" in override:
+        merged["block_on"] = override["block_on"]
+    checkers: dict[str, Any] = {}
+    base_checkers = base.get("checkers") or {}
+    over_checkers = override.get("checkers") or {}
+    for source in (base_checkers, over_checkers):
+        if not isinstance(source, Mapping):
+            raise CheckError(f"checks.checkers must be a mapping of checker names, got {source!r}")
+    for name in sorted(set(base_checkers) | set(over_checkers)):
+        b, o = base_checkers.get(name), over_checkers.get(name)
+        # `ruff: false` is short for `ruff: {enabled: false}`.
+        b = {"enabled": b} if isinstance(b, bool) else (b or {})
+        o = {"enabled": o} if isinstance(o, bool) else (o or {})
+        if isinstance(b, Mapping) and isinstance(o, Mapping):
+            opts = {**(b.get("options") or {}), **(o.get("options") or {})}
+            checkers[name] = {**b, **o, **({"options": opts} if opts else {})}
+        else:
+            checkers[name] = o if o else b
+    if checkers:
+        merged["checkers"] = checkers
+    ignores = list(base.get("ignore") or []) + list(override.get("ignore") or [])
+    if ignores:
+        merged["ignore"] = ignores
+    for key in override:
+        if key not in ("block_on", "checkers", "ignore"):
+            merged[key] = override[key]  # unknown keys reach the model, which names them
+    return merged
+
+
+def load_policy(
+    config_checks: Mapping[str, Any] | None,
+    org_default: Path | None,
+    *,
+    known_checkers: Collection[str] | None = None,
+) -> Policy:
+    """Build the policy from the org default file (YAML, optionally under a `checks:` key) and a
+    consumer's `checks:` section. Errors name the file and the key."""
+    base: dict[str, Any] = {}
+    if org_default is not None:
+        try:
+            raw = yaml.safe_load(org_default.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CheckError(f"{org_default}: cannot read the org check policy: {exc}") from None
+        except yaml.YAMLError as exc:
+            raise CheckError(f"{org_default}: not valid YAML: {exc}") from None
+        if isinstance(raw, Mapping) and set(raw) == {"checks"}:
+            raw = raw["checks"]
+        if raw is not None and not isinstance(raw, Mapping):
+            raise CheckError(f"{org_default}: the org check policy must be a mapping")
+        base = dict(raw or {})
+        _validate(base, str(org_default), known_checkers)
+    if config_checks is not None and not isinstance(config_checks, Mapping):
+        raise CheckError(".evobot.yml: checks: must be a mapping")
+    override = dict(config_checks or {})
+    _validate(override, ".evobot.yml: checks", known_checkers)
+    return _validate(_merge(base, override), "check policy", known_checkers)
+
+
+def _validate(data: Mapping[str, Any], source: str, known: Collection[str] | None) -> Policy:
+    try:
+        policy = Policy.model_validate(_merge({}, data))
+    except ValidationError as exc:
+        raise CheckError(pydantic_error_text(exc, source)) from None
+    if known is None:
+        from bot.checks.registry import checker_names
+
+        known = checker_names()
+    unknown = sorted(set(policy.checkers) - set(known))
+    if unknown:
+        raise CheckError(
+            f"{source}: checkers.{unknown[0]}: no such checker",
+            hint=f"known checkers: {', '.join(sorted(known))}",
+        )
+    return policy

@@ -1,0 +1,714 @@
+"""The validator: syntax, AST rules, import resolution, security patterns, optional mypy, and
+YAML/JSON/TOML parsing, in that order; a file that does not parse gets no further findings.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import ClassVar
+
+import yaml
+from packaging.requirements import InvalidRequirement, Requirement
+
+from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.errors import CheckError
+from bot.tree import File, write_tree
+
+__all__ = ["ValidatorChecker", "import_names_for"]
+
+_DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
+# JSON dialects that allow comments; they are not meant for a strict JSON parser.
+_JSONC_NAMES = ("tsconfig.json", "jsconfig.json", "devcontainer.json", ".eslintrc.json")
+
+# Distribution names whose import name is not the normalised distribution name.
+_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
+    "attrs": ("attr", "attrs"),
+    "beautifulsoup4": ("bs4",),
+    "dnspython": ("dns",),
+    "email-validator": ("email_validator",),
+    "faiss-cpu": ("faiss",),
+    "google-cloud-storage": ("google",),
+    "grpcio": ("grpc",),
+    "ipython": ("IPython",),
+    "msgpack-python": ("msgpack",),
+    "mysqlclient": ("MySQLdb",),
+    "opencv-python": ("cv2",),
+    "opencv-python-headless": ("cv2",),
+    "pillow": ("PIL",),
+    "protobuf": ("google",),
+    "psycopg-binary": ("psycopg",),
+    "psycopg2-binary": ("psycopg2",),
+    "pydantic-settings": ("pydantic_settings",),
+    "pygithub": ("github",),
+    "pyjwt": ("jwt",),
+    "pymupdf": ("fitz",),
+    "pyopenssl": ("OpenSSL",),
+    "python-dateutil": ("dateutil",),
+    "python-dotenv": ("dotenv",),
+    "python-jose": ("jose",),
+    "python-json-logger": ("pythonjsonlogger",),
+    "python-multipart": ("multipart", "python_multipart"),
+    "pytest-asyncio": ("pytest_asyncio",),
+    "pyyaml": ("yaml",),
+    "pyzmq": ("zmq",),
+    "scikit-image": ("skimage",),
+    "scikit-learn": ("sklearn",),
+    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
+    "typing-extensions": ("typing_extensions",),
+}
+_PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), ("azure-", "azure"))
+
+_TEST_PARTS = ("tests", "test", "testing")
+_SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
+
+
+def import_names_for(distribution: str) -> tuple[str, ...]:
+    """The top-level import names a distribution (a PEP 508 name) most likely provides."""
+    norm = re.sub(r"[-_.]+", "-", distribution).lower()
+    if norm.startswith("types-"):
+        return ()
+    names = set(_IMPORT_NAMES.get(norm, ()))
+    for prefix, name in _PREFIX_IMPORTS:
+        if norm.startswith(prefix):
+            names.add(name)
+    names.add(norm.replace("-", "_"))
+    if norm.startswith("python-"):
+        names.add(norm.removeprefix("python-").replace("-", "_"))
+    if norm.startswith("py") and norm.endswith("-binary"):
+        names.add(norm.removesuffix("-binary").replace("-", "_"))
+    return tuple(sorted(names))
+
+
+def _is_test_path(path: str) -> bool:
+    parts = PurePosixPath(path).parts
+    name = parts[-1]
+    return (
+        any(p in _TEST_PARTS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+@dataclass(frozen=True)
+class _Import:
+    line: int
+    level: int
+    module: str  # dotted, may be "" for `from . import x`
+    names: tuple[str, ...]  # for `from m import a, b`
+    guarded: bool  # inside try/except ImportError or `if TYPE_CHECKING`
+
+
+@dataclass(frozen=True)
+class _TreeFacts:
+    """What the import stage reads from the rest of the tree, computed once per tree."""
+
+    has_manifest: bool
+    declared: frozenset[str]  # lower-cased import names of declared dependencies
+    top_level: frozenset[str]  # importable top-level names of the tree's own modules
+    files: frozenset[str]  # every path (for relative imports and sibling modules)
+    dirs: frozenset[str]
+
+
+def _declared_dependencies(tree: Mapping[str, File]) -> tuple[bool, set[str]]:
+    reqs: list[str] = []
+    has = False
+    pyproject = tree.get("pyproject.toml")
+    if pyproject is not None:
+        try:
+            data = tomllib.loads(pyproject.data.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            data = {}
+        has = True
+        project = data.get("project") or {}
+        reqs += [r for r in project.get("dependencies") or [] if isinstance(r, str)]
+        for group in (project.get("optional-dependencies") or {}).values():
+            reqs += [r for r in group or [] if isinstance(r, str)]
+        for group in (data.get("dependency-groups") or {}).values():
+            reqs += [r for r in group or [] if isinstance(r, str)]
+        poetry = (data.get("tool") or {}).get("poetry") or {}
+        reqs += [str(name) for name in poetry.get("dependencies") or {}]
+        for group in (poetry.get("group") or {}).values():
+            reqs += [str(name) for name in (group or {}).get("dependencies") or {}]
+        if isinstance(project.get("name"), str):
+            reqs.append(project["name"])
+    for path, f in tree.items():
+        if "/" not in path and re.fullmatch(r"requirements[\w.-]*\.(txt|in)", path):
+            has = True
+            for raw in f.data.decode("utf-8", "replace").splitlines():
+                line = raw.split("#", 1)[0].strip()
+                if line and not line.startswith("-"):
+                    reqs.append(line)
+    names: set[str] = set()
+    for req in reqs:
+        try:
+            dist = Requirement(req).name
+        except InvalidRequirement:
+            dist = re.split(r"[\s\[<>=!~;@]", req.strip(), maxsplit=1)[0]
+        if dist and dist.lower() != "python":
+            names.update(n.lower() for n in import_names_for(dist))
+    return has, names
+
+
+def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
+    has, declared = _declared_dependencies(tree)
+    top: set[str] = set()
+    dirs: set[str] = set()
+    for path in tree:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            dirs.add("/".join(parts[:i]))
+        if not path.endswith((".py", ".pyi")) and not path.endswith((".so", ".pyd")):
+            continue
+        for root in ("", "src/", "lib/"):
+            if root and not path.startswith(root):
+                continue
+            rest = path[len(root) :].split("/")
+            first = rest[0]
+            if len(rest) == 1:
+                first = first.split(".", 1)[0]
+            if first.isidentifier():
+                top.add(first)
+    return _TreeFacts(has, frozenset(declared), frozenset(top), frozenset(tree), frozenset(dirs))
+
+
+def _collect_imports(module: ast.Module) -> list[_Import]:
+    found: list[_Import] = []
+
+    def visit(node: ast.AST, guarded: bool) -> None:
+        if isinstance(node, ast.Try):
+            catches: set[str] = set()
+            for handler in node.handlers:
+                if handler.type is None:
+                    catches.add("BaseException")
+                else:
+                    catches.update(
+                        n.id if isinstance(n, ast.Name) else n.attr
+                        for n in ast.walk(handler.type)
+                        if isinstance(n, ast.Name | ast.Attribute)
+                    )
+            body_guarded = guarded or bool(
+                catches & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+            )
+            for stmt in node.body:
+                visit(stmt, body_guarded)
+            for part in [*node.handlers, *node.orelse, *node.finalbody]:
+                visit(part, guarded)
+            return
+        if isinstance(node, ast.If):
+            test = ast.unparse(node.test)
+            if "TYPE_CHECKING" in test:
+                for stmt in node.body:
+                    visit(stmt, True)
+                for stmt in node.orelse:
+                    visit(stmt, guarded)
+                return
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                found.append(_Import(node.lineno, 0, alias.name, (), guarded))
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(a.name for a in node.names)
+            found.append(_Import(node.lineno, node.level, node.module or "", names, guarded))
+        for child in ast.iter_child_nodes(node):
+            visit(child, guarded)
+
+    visit(module, False)
+    return found
+
+
+def _module_exists(facts: _TreeFacts, dotted_path: str) -> bool:
+    return (
+        f"{dotted_path}.py" in facts.files
+        or f"{dotted_path}.pyi" in facts.files
+        or dotted_path in facts.dirs
+    )
+
+
+def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
+    """How one import resolves: stdlib, local, relative, declared, guarded, or missing:..."""
+    if imp.level:
+        parent = PurePosixPath(path).parent
+        for _ in range(imp.level - 1):
+            parent = parent.parent
+        base = "" if str(parent) == "." else str(parent)
+        parts = [p for p in imp.module.split(".") if p]
+        target = "/".join([base, *parts]) if base else "/".join(parts)
+        if not parts:
+            # `from . import x`: each x is a submodule or a name defined in the package.
+            missing = [
+                n
+                for n in imp.names
+                if n != "*"
+                and not _module_exists(facts, f"{target}/{n}" if target else n)
+                and not (
+                    f"{target}/__init__.py" in facts.files
+                    if target
+                    else "__init__.py" in facts.files
+                )
+            ]
+            return f"missing-relative:{','.join(missing)}" if missing else "relative"
+        return "relative" if _module_exists(facts, target) else f"missing-relative:{target}"
+    top = imp.module.split(".", 1)[0]
+    if top in sys.stdlib_module_names or top == "__future__":
+        return "stdlib"
+    if top in facts.top_level:
+        return "local"
+    sibling = str(PurePosixPath(path).parent / top)
+    if sibling.startswith("./"):
+        sibling = sibling[2:]
+    if _module_exists(facts, sibling):
+        return "sibling"
+    if top.lower() in facts.declared:
+        return "declared"
+    if imp.guarded:
+        return "guarded"
+    return "missing" if facts.has_manifest else "missing-no-manifest"
+
+
+def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -> Iterator[Finding]:
+    for imp in imports:
+        how = _resolve(imp, path, facts)
+        if how.startswith("missing-relative"):
+            dots = "." * imp.level
+            yield Finding(
+                checker=ValidatorChecker.name,
+                rule="unresolved-import",
+                severity=Severity.HIGH,
+                path=path,
+                line=imp.line,
+                message=f"relative import `from {dots}{imp.module} import ...` names no module "
+                "or package of this tree",
+            )
+        elif how.startswith("missing"):
+            top = imp.module.split(".", 1)[0]
+            where = (
+                "in pyproject.toml or requirements*.txt"
+                if how == "missing"
+                else "(the tree has no pyproject.toml or requirements*.txt)"
+            )
+            yield Finding(
+                checker=ValidatorChecker.name,
+                rule="unresolved-import",
+                severity=Severity.HIGH,
+                path=path,
+                line=imp.line,
+                message=f"`{top}` is not in the standard library, not a module of this tree, "
+                f"and not a declared dependency {where}",
+            )
+
+
+class _Qualifier:
+    """Maps local names to the dotted names they were imported as (``sp`` -> ``subprocess``)."""
+
+    def __init__(self, module: ast.Module) -> None:
+        self.aliases: dict[str, str] = {}
+        for node in ast.walk(module):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.asname:
+                        self.aliases[a.asname] = a.name
+                    else:
+                        top = a.name.split(".", 1)[0]
+                        self.aliases[top] = top
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                for a in node.names:
+                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+
+    def qualify(self, node: ast.expr) -> str | None:
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.qualify(node.value)
+            return f"{base}.{node.attr}" if base else None
+        return None
+
+
+def _finding(rule: str, severity: Severity, path: str, line: int | None, msg: str) -> Finding:
+    return Finding(
+        checker=ValidatorChecker.name,
+        rule=rule,
+        severity=severity,
+        path=path,
+        line=line,
+        message=msg,
+    )
+
+
+def _swallows(body: Sequence[ast.stmt]) -> bool:
+    return all(
+        isinstance(s, ast.Pass | ast.Continue)
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        for s in body
+    )
+
+
+def _ast_rules(path: str, module: ast.Module) -> Iterator[Finding]:
+    test_code = _is_test_path(path)
+    for node in ast.walk(module):
+        if isinstance(node, ast.ExceptHandler):
+            caught = ast.unparse(node.type) if node.type is not None else None
+            if caught is None:
+                swallowed = " and its empty body hides every error" if _swallows(node.body) else ""
+                yield _finding(
+                    "bare-except",
+                    Severity.MEDIUM,
+                    path,
+                    node.lineno,
+                    "bare `except:` also catches KeyboardInterrupt and SystemExit"
+                    f"{swallowed}; name the exceptions",
+                )
+            elif _swallows(node.body) and caught in (
+                "Exception",
+                "BaseException",
+                "builtins.Exception",
+            ):
+                yield _finding(
+                    "swallowed-exception",
+                    Severity.MEDIUM,
+                    path,
+                    node.lineno,
+                    f"`except {caught}:` with an empty body hides every error",
+                )
+        elif isinstance(node, ast.Assert) and not test_code:
+            yield _finding(
+                "assert-validation",
+                Severity.LOW,
+                path,
+                node.lineno,
+                "`assert` is removed under `python -O`; raise an exception to validate",
+            )
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            defaults = [*node.args.defaults, *(d for d in node.args.kw_defaults if d)]
+            for default in defaults:
+                mutable = isinstance(
+                    default,
+                    ast.List | ast.Dict | ast.Set | ast.ListComp | ast.DictComp | ast.SetComp,
+                ) or (
+                    isinstance(default, ast.Call)
+                    and isinstance(default.func, ast.Name)
+                    and default.func.id in ("list", "dict", "set", "bytearray")
+                )
+                if mutable:
+                    name = getattr(node, "name", "lambda")
+                    yield _finding(
+                        "mutable-default",
+                        Severity.LOW,
+                        path,
+                        default.lineno,
+                        f"`{name}` has a mutable default argument shared between calls; "
+                        "default to None",
+                    )
+
+
+_DANGEROUS_CALLS: dict[str, tuple[str, Severity, str]] = {
+    "eval": ("eval", Severity.HIGH, "`eval` runs arbitrary code"),
+    "builtins.eval": ("eval", Severity.HIGH, "`eval` runs arbitrary code"),
+    "exec": ("exec", Severity.HIGH, "`exec` runs arbitrary code"),
+    "builtins.exec": ("exec", Severity.HIGH, "`exec` runs arbitrary code"),
+    "__import__": (
+        "dynamic-import",
+        Severity.MEDIUM,
+        "`__import__` imports a module chosen at run time; use importlib with a fixed list",
+    ),
+    "os.system": ("os-system", Severity.HIGH, "`os.system` runs a shell command line"),
+    "os.popen": ("os-system", Severity.HIGH, "`os.popen` runs a shell command line"),
+    "pickle.loads": ("pickle-load", Severity.HIGH, "unpickling untrusted data runs code"),
+    "pickle.load": ("pickle-load", Severity.HIGH, "unpickling untrusted data runs code"),
+    "cPickle.loads": ("pickle-load", Severity.HIGH, "unpickling untrusted data runs code"),
+    "dill.loads": ("pickle-load", Severity.HIGH, "unpickling untrusted data runs code"),
+    "yaml.unsafe_load": ("yaml-unsafe-load", Severity.HIGH, "`yaml.unsafe_load` builds objects"),
+    "yaml.full_load": ("yaml-unsafe-load", Severity.MEDIUM, "`yaml.full_load` builds objects"),
+}
+
+
+def _security_patterns(path: str, module: ast.Module) -> Iterator[Finding]:
+    q = _Qualifier(module)
+    for node in ast.walk(module):
+        if not isinstance(node, ast.Call):
+            continue
+        name = q.qualify(node.func)
+        if name is None:
+            continue
+        if name in _DANGEROUS_CALLS:
+            rule, sev, msg = _DANGEROUS_CALLS[name]
+            yield _finding(rule, sev, path, node.lineno, msg)
+        elif name.startswith("subprocess."):
+            for kw in node.keywords:
+                if kw.arg == "shell" and not (
+                    isinstance(kw.value, ast.Constant) and not kw.value.value
+                ):
+                    yield _finding(
+                        "subprocess-shell",
+                        Severity.HIGH,
+                        path,
+                        node.lineno,
+                        f"`{name}` with `shell=True` lets the shell interpret the command",
+                    )
+        elif name in ("yaml.load", "yaml.load_all"):
+            loader = next((kw.value for kw in node.keywords if kw.arg == "Loader"), None)
+            if loader is None and len(node.args) > 1:
+                loader = node.args[1]
+            loader_name = q.qualify(loader) if loader is not None else None
+            if loader_name is None or loader_name.rsplit(".", 1)[-1] not in _SAFE_YAML_LOADERS:
+                yield _finding(
+                    "yaml-unsafe-load",
+                    Severity.HIGH,
+                    path,
+                    node.lineno,
+                    f"`{name}` without a safe Loader can build arbitrary objects; "
+                    "use yaml.safe_load",
+                )
+
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _data_findings(path: str, data: bytes) -> list[Finding]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [_finding("encoding", Severity.HIGH, path, None, f"not UTF-8: {exc.reason}")]
+    if path.endswith((".yaml", ".yml")):
+        try:
+            # compose, not construct: syntax errors surface, application tags (`!Ref`) do not.
+            for _ in yaml.compose_all(text, Loader=yaml.SafeLoader):
+                continue
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            return [_finding("yaml-syntax", Severity.HIGH, path, line, f"invalid YAML: {problem}")]
+    elif path.endswith(".json"):
+        if path.rsplit("/", 1)[-1] in _JSONC_NAMES or path.startswith(".vscode/"):
+            return []
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            return [
+                _finding("json-syntax", Severity.HIGH, path, exc.lineno, f"invalid JSON: {exc.msg}")
+            ]
+    elif path.endswith(".toml"):
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            m = _TOML_LINE.search(str(exc))
+            return [
+                _finding(
+                    "toml-syntax",
+                    Severity.HIGH,
+                    path,
+                    int(m.group(1)) if m else None,
+                    f"invalid TOML: {str(exc).split(' (at', 1)[0]}",
+                )
+            ]
+    return []
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    module: ast.Module | None
+    error: Finding | None
+    imports: tuple[_Import, ...]
+
+
+# Parsing is the validator's main cost and a fleet repeats the same contents, so parses are
+# memoised by content digest (bounded); the memo is part of the content addressing, not state.
+_PARSE_MEMO: dict[str, _Parsed] = {}
+_PARSE_MEMO_MAX = 4096
+
+
+def clear_parse_memo() -> None:
+    """Forget memoised parses (benchmarks call it to measure a fresh process honestly)."""
+    _PARSE_MEMO.clear()
+
+
+def _parse(path: str, file: File) -> _Parsed:
+    key = hashlib.sha256(path.rsplit(".", 1)[-1].encode() + b"\0" + file.data).hexdigest()
+    cached = _PARSE_MEMO.get(key)
+    if cached is not None:
+        return cached
+    result = _parse_uncached(path, file)
+    if len(_PARSE_MEMO) >= _PARSE_MEMO_MAX:
+        _PARSE_MEMO.clear()
+    _PARSE_MEMO[key] = result
+    return result
+
+
+def _parse_uncached(path: str, file: File) -> _Parsed:
+    try:
+        source = file.data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        err = _finding("syntax-error", Severity.HIGH, path, None, f"not UTF-8: {exc.reason}")
+        return _Parsed(None, err, ())
+    try:
+        module = ast.parse(source, filename=path, type_comments=False)
+        # compile() also runs the symbol-table pass (`return` outside a function, ...).
+        compile(module, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        msg = f"syntax error: {exc.msg}"
+        err = _finding("syntax-error", Severity.HIGH, path, exc.lineno, msg)
+        return _Parsed(None, err, ())
+    except ValueError as exc:  # e.g. NUL bytes in source
+        err = _finding("syntax-error", Severity.HIGH, path, None, f"cannot compile: {exc}")
+        return _Parsed(None, err, ())
+    return _Parsed(module, None, tuple(_collect_imports(module)))
+
+
+_MYPY_LINE = re.compile(
+    r"^(?P<path>[^:]+):(?P<line>\d+):(?:\d+:)? (?P<kind>error|note): "
+    r"(?P<msg>.*?)(?:  \[(?P<code>[\w-]+)\])?$"
+)
+
+
+class ValidatorChecker(Checker):
+    """Syntax, AST rules, imports, security patterns, data-file syntax, and optionally mypy."""
+
+    name: ClassVar[str] = "validator"
+    version: ClassVar[str] = "1.0.0"
+
+    def __init__(self) -> None:
+        # The facts of the tree being checked; the tree is held so that identity is reliable.
+        self._facts: tuple[Mapping[str, File], _TreeFacts] | None = None
+
+    def applies_to(self, path: str) -> bool:
+        return path.endswith((".py", ".pyi", *_DATA_SUFFIXES))
+
+    def config_digest(self, ctx: CheckContext) -> str:
+        settings = dict(ctx.settings)
+        if settings.get("types"):
+            settings["mypy"] = _mypy_version()
+        blob = json.dumps(settings, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def _tree_facts(self, ctx: CheckContext) -> _TreeFacts:
+        if self._facts is None or self._facts[0] is not ctx.tree:
+            self._facts = (ctx.tree, _tree_facts(ctx.tree))
+        return self._facts[1]
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        if not path.endswith((".py", ".pyi")):
+            return ()
+        deps = [p for p in ctx.tree if p == "pyproject.toml" or p.startswith("requirements")]
+        if ctx.settings.get("types"):
+            deps += [p for p in ctx.tree if p.endswith((".py", ".pyi"))]
+        else:
+            deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
+        return sorted(set(deps))
+
+    def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
+        suffix = PurePosixPath(path).suffix
+        if path.endswith((".json",)):
+            jsonc = path.rsplit("/", 1)[-1] in _JSONC_NAMES or path.startswith(".vscode/")
+            return f"{suffix}:jsonc={jsonc}"
+        if not path.endswith((".py", ".pyi")):
+            return suffix
+        if ctx.settings.get("types"):
+            # mypy reads the whole tree: key on the path and every module and config digest.
+            return super().dependency_fingerprint(path, ctx)
+        parsed = _parse(path, ctx.tree[path])
+        facts = self._tree_facts(ctx)
+        resolutions = [(i.line, _resolve(i, path, facts)) for i in parsed.imports]
+        blob = json.dumps([suffix, _is_test_path(path), resolutions])
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
+        if path.endswith(_DATA_SUFFIXES):
+            return _data_findings(path, file.data)
+        parsed = _parse(path, file)
+        if parsed.module is None:
+            return [parsed.error] if parsed.error else []
+        findings = list(_ast_rules(path, parsed.module))
+        findings += _import_findings(path, parsed.imports, self._tree_facts(ctx))
+        findings += _security_patterns(path, parsed.module)
+        return findings
+
+    def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
+        results = {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}
+        if ctx.settings.get("types"):
+            parsable = [
+                p
+                for p in paths
+                if p.endswith((".py", ".pyi")) and _parse(p, ctx.tree[p]).module is not None
+            ]
+            if parsable:
+                for p, found in _run_mypy(parsable, ctx.tree).items():
+                    results[p] = results.get(p, []) + found
+        return results
+
+
+def _mypy_version() -> str:
+    try:
+        from mypy.version import __version__ as version
+    except ImportError:
+        return "absent"
+    return str(version)
+
+
+def _run_mypy(paths: Sequence[str], tree: Mapping[str, File]) -> dict[str, list[Finding]]:
+    """One mypy run over a temporary copy of the tree's Python and config files."""
+    if _mypy_version() == "absent":
+        raise CheckError("validator: --types needs mypy, which is not installed")
+    keep = {
+        p: f
+        for p, f in tree.items()
+        if p.endswith((".py", ".pyi")) or p in ("pyproject.toml", "mypy.ini", "setup.cfg")
+    }
+    with tempfile.TemporaryDirectory(prefix="evobot-mypy-") as tmp:
+        root = Path(tmp) / "tree"
+        write_tree(root, keep)
+        mypy_path = [str(root / d) for d in ("src",) if (root / d).is_dir()]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--ignore-missing-imports",
+            "--explicit-package-bases",
+            "--show-error-codes",
+            "--no-error-summary",
+            "--no-color-output",
+            "--show-column-numbers",
+            "--cache-dir",
+            str(Path(tmp) / "cache"),
+            *sorted(paths),
+        ]
+        env_path = {"MYPYPATH": ":".join(mypy_path)} if mypy_path else {}
+        proc = subprocess.run(
+            cmd,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, **env_path},
+            timeout=600,
+        )
+    if proc.returncode not in (0, 1):
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise CheckError(
+            f"validator: mypy failed (exit {proc.returncode}): "
+            f"{detail[-1] if detail else 'no output'}"
+        )
+    results: dict[str, list[Finding]] = {}
+    wanted = set(paths)
+    for raw in proc.stdout.splitlines():
+        m = _MYPY_LINE.match(raw)
+        if not m or m.group("kind") != "error":
+            continue
+        p = m.group("path")
+        if p not in wanted:
+            continue
+        code = m.group("code") or "misc"
+        results.setdefault(p, []).append(
+            _finding(f"mypy-{code}", Severity.MEDIUM, p, int(m.group("line")), m.group("msg"))
+        )
+    return results
