@@ -13,8 +13,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import structlog
-
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.cache import CheckCache, cache_key
 from bot.checks.policy import Policy, Verdict
@@ -22,8 +20,6 @@ from bot.errors import CheckError
 from bot.tree import File
 
 __all__ = ["CheckRun", "CheckerResult", "run_checks", "sort_findings"]
-
-log = structlog.get_logger(__name__)
 
 Status = Literal["passed", "failed", "error", "disabled"]
 
@@ -126,7 +122,6 @@ def run_checks(
             errors[checker.name] = exc.diagnostics()
             found, cached = [], 0
         except Exception as exc:  # a crashing checker must block, not pass silently
-            log.exception("checker crashed", checker=checker.name)
             errors[checker.name] = f"crashed: {type(exc).__name__}: {exc}"
             found, cached = [], 0
         findings += found
@@ -140,13 +135,6 @@ def run_checks(
             counts={s.value: counts[s.value] for s in Severity if counts[s.value]},
             duration_s=clock() - started,
             error=errors.get(checker.name),
-        )
-        log.debug(
-            "checker done",
-            checker=checker.name,
-            files=len(paths),
-            cached=cached,
-            findings=len(found),
         )
     ordered = sort_findings(findings)
     verdict = policy.evaluate(ordered, errors=errors)

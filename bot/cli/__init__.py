@@ -50,7 +50,10 @@ _register_commands()
 def main() -> None:
     """Entry point: the one place where an EvobotError becomes a message and an exit code."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns (not raises) a command's `typer.Exit` code.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except EvobotError as exc:
         _output.err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
         sys.exit(exc.exit_code)

@@ -1,9 +1,178 @@
-"""`evobot` commands of this feature (being written)."""
+"""`evobot check`: run the checks over a directory and say whether the policy blocks."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
+from bot.cli._output import JsonOption, console, print_json
+from bot.consumer import CONFIG_NAME, parse_consumer_config
+from bot.errors import CheckError
+from bot.tree import read_tree
+
+__all__ = ["changed_paths", "register"]
+
+_SEVERITY_STYLE = {
+    "critical": "bold red",
+    "high": "red",
+    "medium": "yellow",
+    "low": "cyan",
+    "info": "dim",
+}
+
+
+# Directories that hold tools' state or installed packages, never a service's own files.
+_NEVER_CHECKED = (
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".tox",
+    ".nox",
+)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def changed_paths(root: Path) -> tuple[list[str] | None, str]:
+    """The paths to check by default, and a description of what they were compared with.
+
+    In a git checkout: files changed since before the last commit that touched `.evobot.yml`
+    (the last evolution), or since HEAD when no commit did, plus untracked files. Elsewhere,
+    and in a repository without commits, every file (None).
+    """
+    if _git(root, "rev-parse", "--is-inside-work-tree") is None:
+        return None, "not a git checkout: every file"
+    head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    if not head:
+        return None, "no commits yet: every file"
+    base, described = head.strip(), "HEAD"
+    evolution = (_git(root, "log", "-1", "--format=%H", "--", CONFIG_NAME) or "").strip()
+    if evolution:
+        parent = _git(root, "rev-parse", "--verify", "-q", f"{evolution}^")
+        if not parent:
+            return None, f"last evolution commit {evolution[:12]} is the first commit: every file"
+        base, described = parent.strip(), f"before the last evolution commit {evolution[:12]}"
+    diff = _git(root, "diff", "--name-only", "--relative", "-z", base)
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    if diff is None or untracked is None:
+        raise CheckError(f"{root}: cannot list changed files with git")
+    paths = {p for p in (diff + untracked).split("\0") if p}
+    return sorted(paths), f"changed since {described}"
+
+
+def _print_run(run: CheckRun, scope: str) -> None:
+    summary = Table(title=f"evobot check ({scope})", show_lines=False)
+    for col in ("checker", "status", "files", "cached", "findings", "blocking", "time"):
+        summary.add_column(col, justify="right" if col in ("files", "cached", "time") else "left")
+    for name, result in run.per_checker.items():
+        style = {"passed": "green", "failed": "red", "error": "bold red", "disabled": "dim"}[
+            result.status
+        ]
+        counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items()) or "-"
+        summary.add_row(
+            name,
+            f"[{style}]{result.status}[/]",
+            str(result.files),
+            str(result.cached),
+            counts,
+            str(result.blocking),
+            f"{result.duration_s:.2f}s",
+        )
+    console.print(summary)
+    if run.findings:
+        table = Table(show_lines=False)
+        for col in ("severity", "where", "checker", "rule"):
+            table.add_column(col, no_wrap=True)
+        table.add_column("message", overflow="fold", ratio=1)
+        for f in run.findings:
+            where = f"{f.path}:{f.line}" if f.line else f.path
+            sev = f"[{_SEVERITY_STYLE[f.severity.value]}]{f.severity.value}[/]"
+            table.add_row(sev, where, f.checker, f.rule, f.message)
+        console.print(table)
+    verdict = "[bold green]passed[/]" if run.verdict.passed else "[bold red]blocked[/]"
+    console.print(f"policy: {verdict}")
+    for reason in run.verdict.reasons:
+        console.print(f"  - {reason}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `evobot check`."""
+
+    @app.command("check")
+    def check(
+        path: Annotated[Path, typer.Argument(help="Directory to check.")] = Path(),
+        all_files: Annotated[
+            bool, typer.Option("--all", help="Check every file, not only the changed ones.")
+        ] = False,
+        types: Annotated[bool, typer.Option("--types", help="Also type-check with mypy.")] = False,
+        json_out: JsonOption = False,
+        cache_path: Annotated[
+            Path | None,
+            typer.Option(
+                "--cache",
+                help="SQLite cache file (default $EVOBOT_CACHE_DIR/checks.sqlite or "
+                "~/.cache/evobot/checks.sqlite).",
+            ),
+        ] = None,
+        no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not use the cache.")] = False,
+        org_policy: Annotated[
+            Path | None,
+            typer.Option(
+                "--org-policy",
+                envvar="EVOBOT_ORG_POLICY",
+                help="Org default check policy (YAML); the consumer's `checks:` overrides it.",
+            ),
+        ] = None,
+    ) -> None:
+        """Run the validator, ruff, bandit, secret and license checks; exit 1 if policy blocks."""
+        root = path.resolve()
+        if not root.is_dir():
+            raise CheckError(f"{path}: not a directory")
+        config_checks: dict[str, Any] | None = None
+        config_file = root / CONFIG_NAME
+        if config_file.is_file():
+            config = parse_consumer_config(config_file.read_bytes(), source=str(config_file))
+            config_checks = config.checks
+        policy = load_policy(config_checks, org_policy)
+        tree = read_tree(root, exclude_dirs=_NEVER_CHECKED)
+        listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+        if listed is not None:  # in a git checkout, ignored files are not the service's
+            keep = {p for p in listed.split("\0") if p}
+            tree = {p: f for p, f in tree.items() if p in keep}
+        if all_files:
+            changed, scope = None, "every file"
+        else:
+            changed, scope = changed_paths(root)
+        cache = None
+        if not no_cache:
+            cache = CheckCache(cache_path or default_cache_path(os.environ))
+        try:
+            run = run_checks(tree, changed=changed, policy=policy, cache=cache, types=types)
+        finally:
+            if cache is not None:
+                cache.close()
+        if json_out:
+            print_json({**run.to_json(), "scope": scope})
+        else:
+            _print_run(run, scope)
+        if not run.verdict.passed:
+            raise typer.Exit(1)
