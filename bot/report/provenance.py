@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -44,6 +44,7 @@ __all__ = [
     "dump_statement",
     "equivalent",
     "parse_statement",
+    "public_source",
     "statement_digest",
     "system_clock",
 ]
@@ -163,6 +164,19 @@ def _canonical_json(value: Any) -> bytes:
     ).encode()
 
 
+def public_source(source: str) -> str:
+    """``source`` without credentials: a URL's user and password never reach a provenance file."""
+    if "://" not in source:
+        return source
+    parts = urlsplit(source)
+    if parts.username is None and parts.password is None:
+        return source
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 def answers_digest(answers: Mapping[str, Any]) -> str:
     """sha256 of the answers as canonical JSON (sorted keys, no spaces, UTF-8)."""
     return hashlib.sha256(_canonical_json(dict(answers))).hexdigest()
@@ -211,6 +225,7 @@ def build_provenance(
         if path != PROVENANCE_PATH
     ]
     finished = clock()
+    template = public_source(template)
     external = ExternalParameters(
         template=template,
         template_subdir=template_subdir,
