@@ -1,0 +1,1125 @@
+"""The secret scan: well-known credential formats and entropy-gated keyword assignments.
+
+Every finding names the rule, the path, the line and a short fingerprint (the first 12 hex
+digits of ``sha256(rule + NUL + value)``), never the value itself. Accepted findings live in a
+baseline file in the tree (``.evobot/secrets-baseline.json``); a line carrying the pragma
+``evobot: allow-secret`` is never reported.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import fnmatch
+import hashlib
+import itertools
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.errors import CheckError
+from bot.tree import File, is_binary
+
+__all__ = [
+    "BASELINE_PATH",
+    "PRAGMA",
+    "Baseline",
+    "SecretHit",
+    "SecretsChecker",
+    "fingerprint",
+    "load_baseline",
+    "scan_text",
+]
+
+BASELINE_PATH = ".evobot/secrets-baseline.json"
+PRAGMA = "evobot: allow-secret"
+MAX_FILE_BYTES = 1024 * 1024
+
+# Bumped by hand when the scanning logic (not the rule table) changes in a way that can change
+# findings; the rule table is digested automatically into the checker version.
+_ENGINE_REVISION = "3"
+
+
+# --------------------------------------------------------------------------------------------
+# Value heuristics
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of ``value`` (0 for an empty string)."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+_SAME_CHAR = re.compile(r"^(.)\1*$", re.DOTALL)
+_FORMAT_PLACEHOLDER = re.compile(r"x{5,}|\*{3,}|0{8,}|\$\{|\{\{|<[^<>\s]*>", re.IGNORECASE)
+_PLACEHOLDER_MARKS = re.compile(
+    r"\$\{|\$\(|\{\{|\}\}|%\(|%s\b|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
+    r"1234567|abcdefg|qwerty",
+    re.IGNORECASE,
+)
+_PLACEHOLDER_WORDS = (
+    "changeme",
+    "change_me",
+    "change-me",
+    "changethis",
+    "placeholder",
+    "example",
+    "sample",
+    "dummy",
+    "redacted",
+    "replace",
+    "insert",
+    "your_",
+    "your-",
+    "yourpass",
+    "yourtoken",
+    "yourkey",
+    "yoursecret",
+    "notreal",
+    "not_real",
+    "not-real",
+    "secret",
+    "password",
+    "passwd",
+    "undefined",
+    "default",
+    "os.environ",
+    "os.getenv",
+    "getenv(",
+    "process.env",
+    "environ[",
+    "env(",
+    "env[",
+    "vault:",
+    "ssm:",
+    "secretsmanager",
+)
+_PLACEHOLDER_TOKENS = frozenset(
+    {
+        "test",
+        "testing",
+        "fake",
+        "mock",
+        "foo",
+        "bar",
+        "baz",
+        "todo",
+        "fixme",
+        "tbd",
+        "none",
+        "null",
+        "nil",
+        "true",
+        "false",
+        "admin",
+        "letmein",
+        "hunter2",
+        "abc",
+        "xyz",
+    }
+)
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+_DOTTED_REF = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?$")
+_PATHLIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|json|txt|ya?ml|env)$")
+
+
+def looks_placeholder(value: str) -> bool:
+    """Whether ``value`` is evidently not a real secret: a template, an env lookup, filler."""
+    v = value.strip()
+    if not v or _SAME_CHAR.match(v):
+        return True
+    if v[0] in "$%&*!@" or _PLACEHOLDER_MARKS.search(v):
+        return True
+    low = v.lower()
+    if any(word in low for word in _PLACEHOLDER_WORDS):
+        return True
+    return any(tok in _PLACEHOLDER_TOKENS for tok in re.split(r"[^a-z0-9]+", low))
+
+
+def _format_placeholder(value: str) -> bool:
+    """The lighter filter for format rules: fillers like ``ghp_xxxx...`` or ``${TOKEN}``."""
+    return bool(_SAME_CHAR.match(value) or _FORMAT_PLACEHOLDER.search(value))
+
+
+def fingerprint(rule: str, value: str) -> str:
+    """The short, stable identity of one secret under one rule (never reversible to it)."""
+    return hashlib.sha256(f"{rule}\0{value}".encode()).hexdigest()[:12]
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """What a refine step decided about one regex match: the value and its severity."""
+
+    value: str
+    severity: Severity
+    note: str = ""
+
+
+Refine = Callable[[re.Match[str], str, str], _Candidate | None]  # (match, value, text)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    title: str
+    severity: Severity
+    pattern: str
+    keywords: tuple[str, ...]  # lowercase literals; the regex runs only if one is in the text
+    group: int | str = 1
+    flags: int = 0
+    refine: Refine | None = None
+
+
+def _value_of(rule: _Rule, match: re.Match[str]) -> str:
+    return match.group(rule.group) or ""
+
+
+def _refine_format(rule_severity: Severity) -> Refine:
+    def refine(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+        if _format_placeholder(value):
+            return None
+        return _Candidate(value, rule_severity)
+
+    return refine
+
+
+_KEY_BODY = re.compile(r"-----END[ A-Z0-9_-]*-----")
+_B64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
+def _key_body(text: str, start: int) -> str:
+    """The base64 body of a PEM block starting at ``start`` (JSON ``\\n`` escapes allowed)."""
+    end_match = _KEY_BODY.search(text, start, start + 20000)
+    end = end_match.start() if end_match else min(len(text), start + 4000)
+    chunk = text[start:end].replace("\\n", "\n").replace("\\r", "\n")
+    lines = [ln.strip().strip("\"',+") for ln in chunk.splitlines()]
+    return "".join(ln for ln in lines if ln and ":" not in ln)
+
+
+def _refine_private_key(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    body = _key_body(text, match.end())
+    if not _B64_RUN.search(body) or _format_placeholder(body[:64]):
+        return None
+    header = match.group(0)
+    window = text[match.end() : match.end() + 200]
+    encrypted = "ENCRYPTED" in header or "Proc-Type: 4,ENCRYPTED" in window
+    severity = Severity.HIGH if encrypted else Severity.CRITICAL
+    return _Candidate(body, severity, "passphrase-protected" if encrypted else "")
+
+
+def _decode_b64url_json(segment: str) -> Any:
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        return json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _refine_jwt(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    token = match.group(0)
+    header_seg, payload_seg, signature = token.split(".", 2)
+    header = _decode_b64url_json(header_seg)
+    if not isinstance(header, dict) or "alg" not in header:
+        return None
+    if not isinstance(_decode_b64url_json(payload_seg), dict):
+        return None
+    unsigned = str(header.get("alg", "")).lower() == "none" or not signature
+    return _Candidate(token, Severity.LOW if unsigned else Severity.MEDIUM)
+
+
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "host.docker.internal")  # noqa: S104
+_WEAK_URL_PASSWORDS = frozenset({"pass", "pwd", "pw", "password", "secret", "user", "root"})
+
+
+def _refine_connection(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    user, password, host = match.group("user"), match.group("password"), match.group("host")
+    if looks_placeholder(password) or password.lower() in _WEAK_URL_PASSWORDS:
+        return None
+    if password == user or password.startswith(("{", "$", "%")) or len(password) < 3:
+        return None
+    if _format_placeholder(user) or user.startswith(("{", "$", "<")):
+        return None
+    local = host.lower().startswith(_LOCAL_HOSTS)
+    return _Candidate(password, Severity.LOW if local else Severity.HIGH)
+
+
+def _refine_high_entropy(threshold: float) -> Refine:
+    def refine(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+        if _format_placeholder(value) or shannon_entropy(value) < threshold:
+            return None
+        return _Candidate(value, Severity.CRITICAL)
+
+    return refine
+
+
+def _refine_auth_header(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    if looks_placeholder(value) or shannon_entropy(value) < 3.5:
+        return None
+    return _Candidate(value, Severity.MEDIUM)
+
+
+def _refine_npmrc(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    if looks_placeholder(value) or shannon_entropy(value) < 3.0:
+        return None
+    return _Candidate(value, Severity.HIGH)
+
+
+_C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+
+# Order matters: when two rules match overlapping text on one line, the earlier one wins, so the
+# specific formats come before the generic ones.
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
+        "gcp-service-account-key",
+        "GCP service-account private key",
+        _C,
+        r'"private_key"\s*:\s*"-----BEGIN[ A-Z]*PRIVATE KEY-----',
+        ("private_key",),
+        group=0,
+        refine=_refine_private_key,
+    ),
+    _Rule(
+        "private-key",
+        "private key block",
+        _C,
+        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----",
+        ("private key",),
+        group=0,
+        refine=_refine_private_key,
+    ),
+    _Rule(
+        "aws-access-key-id",
+        "AWS access key id",
+        _H,
+        r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b",
+        ("akia", "asia", "abia", "acca"),
+    ),
+    _Rule(
+        "aws-secret-access-key",
+        "AWS secret access key",
+        _C,
+        r"(?i)[a-z0-9_.-]*(?:aws[a-z0-9_.-]{0,20}secret|secret_?access_?key)[a-z0-9_.-]*"
+        r"""["']?\s*(?:=|:|=>)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""",
+        ("secret",),
+        refine=_refine_high_entropy(4.0),
+    ),
+    _Rule(
+        "gcp-api-key",
+        "Google API key",
+        _H,
+        r"\b(AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])",
+        ("aiza",),
+    ),
+    _Rule(
+        "gcp-oauth-client-secret",
+        "Google OAuth client secret",
+        _H,
+        r"\b(GOCSPX-[0-9A-Za-z_\-]{28})(?![0-9A-Za-z_\-])",
+        ("gocspx-",),
+    ),
+    _Rule(
+        "azure-storage-account-key",
+        "Azure storage account key",
+        _C,
+        r"(?i)AccountKey\s*=\s*([A-Za-z0-9+/]{86}==)",
+        ("accountkey",),
+    ),
+    _Rule(
+        "azure-shared-access-key",
+        "Azure shared access key (Service Bus / Event Hubs connection string)",
+        _H,
+        r"(?i)SharedAccessKey\s*=\s*([A-Za-z0-9+/]{43}=)",
+        ("sharedaccesskey",),
+    ),
+    _Rule(
+        "azure-sas-token",
+        "Azure shared access signature",
+        _M,
+        r"[?&]sv=\d{4}-\d{2}-\d{2}[^\s\"'<>]*?[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})",
+        ("sig=",),
+    ),
+    _Rule(
+        "github-token",
+        "GitHub token",
+        _H,
+        r"\b(gh[pousr]_[A-Za-z0-9]{36,251})\b",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    ),
+    _Rule(
+        "github-fine-grained-pat",
+        "GitHub fine-grained personal access token",
+        _H,
+        r"\b(github_pat_[A-Za-z0-9_]{70,251})\b",
+        ("github_pat_",),
+    ),
+    _Rule(
+        "gitlab-token",
+        "GitLab token",
+        _H,
+        r"\b(gl(?:pat|dt|rt|ptt|soat|cbt|ft)-[A-Za-z0-9_\-]{20,})",
+        ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glft-"),
+    ),
+    _Rule(
+        "slack-token",
+        "Slack token",
+        _H,
+        r"\b(xox[abposr]-[0-9]{6,}-[A-Za-z0-9-]{8,})",
+        ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-"),
+    ),
+    _Rule(
+        "slack-app-token",
+        "Slack app-level token",
+        _H,
+        r"\b(xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{32,})",
+        ("xapp-",),
+    ),
+    _Rule(
+        "slack-webhook",
+        "Slack incoming webhook URL",
+        _M,
+        r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,})",
+        ("hooks.slack.com",),
+    ),
+    _Rule(
+        "stripe-live-key",
+        "Stripe live secret key",
+        _C,
+        r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,247})\b",
+        ("sk_live_", "rk_live_"),
+    ),
+    _Rule(
+        "stripe-test-key",
+        "Stripe test-mode secret key",
+        _L,
+        r"\b((?:sk|rk)_test_[0-9A-Za-z]{20,247})\b",
+        ("sk_test_", "rk_test_"),
+    ),
+    _Rule(
+        "stripe-webhook-secret",
+        "Stripe webhook signing secret",
+        _M,
+        r"\b(whsec_[A-Za-z0-9]{32,})\b",
+        ("whsec_",),
+    ),
+    _Rule(
+        "npm-token",
+        "npm access token",
+        _H,
+        r"\b(npm_[A-Za-z0-9]{36})\b",
+        ("npm_",),
+    ),
+    _Rule(
+        "npmrc-auth-token",
+        "npm registry auth token",
+        _H,
+        r"""_authToken\s*=\s*["']?([^\s"']{16,})""",
+        ("_authtoken",),
+        refine=_refine_npmrc,
+    ),
+    _Rule(
+        "pypi-token",
+        "PyPI upload token",
+        _H,
+        r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
+        ("pypi-age",),
+    ),
+    _Rule(
+        "pypi-test-token",
+        "TestPyPI upload token",
+        _L,
+        r"\b(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,})",
+        ("pypi-age",),
+    ),
+    _Rule(
+        "twilio-api-key",
+        "Twilio API key",
+        _M,
+        r"\b(SK[0-9a-f]{32})\b",
+        ("sk",),
+    ),
+    _Rule(
+        "twilio-auth-token",
+        "Twilio auth token",
+        _H,
+        r"(?i)twilio[a-z0-9_.-]*(?:token|secret)[a-z0-9_.-]*[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32})\b",
+        ("twilio",),
+    ),
+    _Rule(
+        "sendgrid-api-key",
+        "SendGrid API key",
+        _H,
+        r"\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
+        ("sg.",),
+    ),
+    _Rule(
+        "openai-api-key",
+        "OpenAI API key",
+        _H,
+        r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,})",
+        ("t3blbkfj",),
+    ),
+    _Rule(
+        "anthropic-api-key",
+        "Anthropic API key",
+        _H,
+        r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,})",
+        ("sk-ant-",),
+    ),
+    _Rule(
+        "huggingface-token",
+        "Hugging Face access token",
+        _H,
+        r"\b(hf_[A-Za-z]{34})\b",
+        ("hf_",),
+    ),
+    _Rule(
+        "mailchimp-api-key",
+        "Mailchimp API key",
+        _M,
+        r"\b([0-9a-f]{32}-us[0-9]{1,2})\b",
+        ("-us",),
+    ),
+    _Rule(
+        "shopify-token",
+        "Shopify access token",
+        _H,
+        r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b",
+        ("shpat_", "shpca_", "shppa_", "shpss_"),
+    ),
+    _Rule(
+        "digitalocean-token",
+        "DigitalOcean token",
+        _H,
+        r"\b(do[por]_v1_[a-f0-9]{64})\b",
+        ("dop_v1_", "doo_v1_", "dor_v1_"),
+    ),
+    _Rule(
+        "telegram-bot-token",
+        "Telegram bot token",
+        _M,
+        r"\b([0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
+        (":aa",),
+    ),
+    _Rule(
+        "discord-webhook",
+        "Discord webhook URL",
+        _M,
+        r"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{60,})",
+        ("discord",),
+    ),
+    _Rule(
+        "jwt",
+        "JSON Web Token",
+        _M,
+        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
+        ("eyj",),
+        group=0,
+        refine=_refine_jwt,
+    ),
+    _Rule(
+        "authorization-header",
+        "credential in an Authorization header",
+        _M,
+        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)\s+"
+        r"([A-Za-z0-9._~+/=-]{16,})",
+        ("authorization",),
+        refine=_refine_auth_header,
+    ),
+    _Rule(
+        "connection-string-password",
+        "password in a connection URL",
+        _H,
+        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@'\"<>]{1,64}):"
+        r"(?P<password>[^\s/?#@'\"<>]{1,128})@(?P<host>[^\s/?#'\"<>:@]+)",
+        ("://",),
+        group="password",
+        refine=_refine_connection,
+    ),
+)
+
+# The generic rule: a secret-sounding name assigned a literal in code, YAML, .env, JSON, TOML.
+_ASSIGNMENT = re.compile(
+    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,80})(?P<kq>[\"']?)"
+    r"[ \t]*(?P<op>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*=(?!=)"
+    r"|(?<![=!<>:])=(?![=~>])|:=|=>|:(?![:/]))"
+    r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)|(?P<uv>[^\s\"'`,;#}{\])(<>]{1,400}))"
+)
+_ASSIGNMENT_KEYWORDS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "pwd",
+    "pass",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "auth",
+)
+_KEY_SUBSTRINGS = ("password", "passwd", "passphrase", "secret")
+_KEY_SEGMENTS = frozenset({"pwd", "pass", "pw", "token", "apikey", "credential", "credentials"})
+_KEY_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("auth", "key"),
+        ("auth", "token"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("account", "key"),
+        ("app", "key"),
+    }
+)
+_KEY_LAST_EXCLUDED = frozenset(
+    [
+        "url",
+        "uri",
+        "endpoint",
+        "path",
+        "file",
+        "filename",
+        "dir",
+        "name",
+        "id",
+        "ids",
+        "type",
+        "length",
+        "len",
+        "size",
+        "count",
+        "env",
+        "var",
+        "field",
+        "header",
+        "param",
+        "prefix",
+        "suffix",
+        "format",
+        "hash",
+        "hashed",
+        "digest",
+        "sha",
+        "checksum",
+        "regex",
+        "pattern",
+        "policy",
+        "expiry",
+        "expires",
+        "expiration",
+        "ttl",
+        "timeout",
+        "lifetime",
+        "source",
+        "kind",
+        "version",
+        "label",
+        "ref",
+        "arn",
+        "location",
+        "algorithm",
+        "alg",
+        "scope",
+        "scopes",
+        "min",
+        "max",
+        "limit",
+        "template",
+        "mode",
+        "method",
+        "store",
+        "provider",
+        "rotation",
+        "required",
+        "enabled",
+        "question",
+        "prompt",
+        "description",
+        "help",
+        "hint",
+        "placeholder",
+        "validator",
+        "strength",
+        "class",
+        "cls",
+        "model",
+        "schema",
+        "widget",
+        "input",
+        "form",
+        "error",
+        "errors",
+        "message",
+        "msg",
+        "rule",
+        "rules",
+        "reset",
+        "manager",
+        "backend",
+        "handler",
+        "factory",
+        "generator",
+        "loader",
+        "getter",
+        "setter",
+        "fn",
+        "func",
+        "callback",
+        "usage",
+        "exchange",
+    ]
+)
+_KEY_FIRST_EXCLUDED = frozenset(
+    [
+        "max",
+        "min",
+        "num",
+        "is",
+        "has",
+        "use",
+        "enable",
+        "enabled",
+        "require",
+        "required",
+        "allow",
+        "show",
+        "validate",
+        "check",
+        "get",
+        "set",
+        "no",
+        "skip",
+        "hide",
+    ]
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_CODE_SUFFIXES = (
+    ".py",
+    ".pyi",
+    ".js",
+    ".mjs",
+    ".cjs",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".go",
+    ".java",
+    ".kt",
+    ".kts",
+    ".scala",
+    ".rb",
+    ".php",
+    ".cs",
+    ".rs",
+    ".swift",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".m",
+    ".groovy",
+    ".dart",
+    ".lua",
+    ".jinja",
+    ".j2",
+    ".html",
+)
+_TEST_PATH = re.compile(
+    r"(?:^|/)(?:tests?|specs?|__tests__|testdata|test_data|fixtures?|mocks?)/"
+    r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:spec|test)\.[a-z]+|conftest\.py)$"
+)
+
+
+def _secret_key(key: str) -> bool:
+    """Whether an assignment's name says it holds a secret (``db_password``, ``apiKey``...)."""
+    segments = [s for s in re.split(r"[_.\-]+", _CAMEL.sub("_", key).lower()) if s]
+    if not segments:
+        return False
+    if segments[-1] in _KEY_LAST_EXCLUDED or segments[0] in _KEY_FIRST_EXCLUDED:
+        return False
+    if any(sub in seg for seg in segments for sub in _KEY_SUBSTRINGS):
+        return True
+    if any(seg in _KEY_SEGMENTS for seg in segments):
+        return True
+    return any(pair in _KEY_PAIRS for pair in itertools.pairwise(segments))
+
+
+def _assignment_value_ok(value: str) -> bool:
+    v = value.strip()
+    if len(v) < 8 or len(v) > 400 or v.isdigit() or looks_placeholder(v):
+        return False
+    if _UUID.match(v) or _ENV_NAME.match(v) or _DOTTED_REF.match(v) or _PATHLIKE.search(v):
+        return False
+    if "://" in v or " " in v.strip():
+        return False
+    return shannon_entropy(v) >= min(3.0, math.log2(len(v)) - 0.5)
+
+
+_GENERIC_ID = "generic-secret-assignment"
+_GENERIC_TITLE = "secret-looking value assigned to"
+
+_COMPILED: tuple[tuple[_Rule, re.Pattern[str]], ...] = tuple(
+    (rule, re.compile(rule.pattern, rule.flags)) for rule in _RULES
+)
+
+
+def _rules_digest() -> str:
+    h = hashlib.sha256(_ENGINE_REVISION.encode())
+    for rule in _RULES:
+        refine = getattr(rule.refine, "__qualname__", "-") if rule.refine else "-"
+        h.update(
+            json.dumps(
+                [rule.id, rule.severity.value, rule.pattern, rule.keywords, str(rule.group), refine]
+            ).encode()
+        )
+    h.update(_ASSIGNMENT.pattern.encode())
+    for words in (
+        _PLACEHOLDER_WORDS,
+        sorted(_PLACEHOLDER_TOKENS),
+        _KEY_SUBSTRINGS,
+        sorted(_KEY_SEGMENTS),
+        sorted(_KEY_PAIRS),
+        sorted(_KEY_LAST_EXCLUDED),
+        sorted(_KEY_FIRST_EXCLUDED),
+        _CODE_SUFFIXES,
+    ):
+        h.update(json.dumps(words).encode())
+    h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
+    return h.hexdigest()[:12]
+
+
+RULE_IDS: tuple[str, ...] = (*(r.id for r in _RULES), _GENERIC_ID)
+
+
+# --------------------------------------------------------------------------------------------
+# Scanning
+
+
+@dataclass(frozen=True)
+class SecretHit:
+    """One secret found in a text: which rule, where, how bad, and its fingerprint."""
+
+    rule: str
+    title: str
+    severity: Severity
+    line: int
+    fingerprint: str
+    note: str = ""
+
+
+def scan_text(text: str, path: str = "") -> list[SecretHit]:
+    """Every secret in ``text`` (ignoring pragmas and baselines), in order of position."""
+    lower = text.lower()
+    line_starts = [0]
+    line_starts.extend(m.end() for m in re.finditer("\n", text))
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(line_starts, pos)
+
+    taken: list[tuple[int, int]] = []  # spans already reported, so overlaps count once
+    hits: list[tuple[int, SecretHit]] = []
+
+    def overlaps(start: int, end: int) -> bool:
+        return any(start < e and s < end for s, e in taken)
+
+    for rule, regex in _COMPILED:
+        if not any(k in lower for k in rule.keywords):
+            continue
+        for match in regex.finditer(text):
+            start, end = match.span()
+            if overlaps(start, end):
+                continue
+            value = _value_of(rule, match)
+            refine = rule.refine or _refine_format(rule.severity)
+            candidate = refine(match, value, text)
+            if candidate is None:
+                continue
+            taken.append((start, end))
+            hit = SecretHit(
+                rule=rule.id,
+                title=rule.title,
+                severity=candidate.severity,
+                line=line_of(start),
+                fingerprint=fingerprint(rule.id, candidate.value),
+                note=candidate.note,
+            )
+            hits.append((start, hit))
+
+    hits.extend(_aws_secret_near_key_ids(text, hits, taken, line_starts, line_of))
+
+    if any(k in lower for k in _ASSIGNMENT_KEYWORDS):
+        in_code = path.lower().endswith(_CODE_SUFFIXES)
+        in_tests = bool(_TEST_PATH.search(path))
+        for match in _ASSIGNMENT.finditer(text):
+            key = match.group("key")
+            quoted = match.group("qv") is not None
+            value = match.group("qv") if quoted else match.group("uv")
+            if value is None or (in_code and not quoted):
+                continue
+            if not _secret_key(key) or not _assignment_value_ok(value):
+                continue
+            vstart = match.start("qv") if quoted else match.start("uv")
+            if overlaps(vstart, vstart + len(value)):
+                continue
+            taken.append((vstart, vstart + len(value)))
+            hits.append(
+                (
+                    match.start(),
+                    SecretHit(
+                        rule=_GENERIC_ID,
+                        title=f"{_GENERIC_TITLE} {key!r}",
+                        severity=Severity.LOW if in_tests else Severity.MEDIUM,
+                        line=line_of(match.start()),
+                        fingerprint=fingerprint(_GENERIC_ID, value.strip()),
+                    ),
+                )
+            )
+    hits.sort(key=lambda item: (item[0], item[1].rule))
+    return [hit for _, hit in hits]
+
+
+_B64_40 = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")
+
+
+def _aws_secret_near_key_ids(
+    text: str,
+    hits: Sequence[tuple[int, SecretHit]],
+    taken: list[tuple[int, int]],
+    line_starts: Sequence[int],
+    line_of: Callable[[int], int],
+) -> list[tuple[int, SecretHit]]:
+    """A 40-character base64 string within three lines of an AWS key id is its secret key."""
+    found: list[tuple[int, SecretHit]] = []
+    for _, hit in list(hits):
+        if hit.rule != "aws-access-key-id":
+            continue
+        first = max(0, hit.line - 4)
+        last = min(len(line_starts), hit.line + 3)
+        start = line_starts[first]
+        end = line_starts[last] if last < len(line_starts) else len(text)
+        for match in _B64_40.finditer(text, start, end):
+            value = match.group(1)
+            if any(match.start() < e and s < match.end() for s, e in taken):
+                continue
+            if not (
+                re.search(r"[a-z]", value)
+                and re.search(r"[A-Z]", value)
+                and re.search(r"\d", value)
+            ):
+                continue
+            if shannon_entropy(value) < 4.2 or _format_placeholder(value):
+                continue
+            taken.append(match.span())
+            found.append(
+                (
+                    match.start(),
+                    SecretHit(
+                        rule="aws-secret-access-key",
+                        title="AWS secret access key",
+                        severity=Severity.CRITICAL,
+                        line=line_of(match.start()),
+                        fingerprint=fingerprint("aws-secret-access-key", value),
+                    ),
+                )
+            )
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Baseline
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    fingerprint: str
+    rule: str | None
+    path: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Accepted findings (by fingerprint, optionally narrowed to a rule and a path glob) and
+    path globs never scanned, each with the reason someone gave."""
+
+    accepted: tuple[_Accepted, ...] = ()
+    skip_paths: tuple[tuple[str, str], ...] = ()
+
+    def skips(self, path: str) -> bool:
+        return any(_glob_match(path, glob) for glob, _ in self.skip_paths)
+
+    def accepts(self, path: str, hit: SecretHit) -> bool:
+        for entry in self.accepted:
+            if entry.fingerprint != hit.fingerprint:
+                continue
+            if entry.rule is not None and entry.rule != hit.rule:
+                continue
+            if entry.path is not None and not _glob_match(path, entry.path):
+                continue
+            return True
+        return False
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
+        return True
+    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+
+
+_FP = re.compile(r"^[0-9a-f]{12}$")
+
+
+def load_baseline(data: bytes, source: str) -> Baseline:
+    """Parse a baseline file; errors name ``source`` and the entry that is wrong."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckError(f"{source}: not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise CheckError(f"{source}: a secrets baseline must be a JSON object")
+    unknown = sorted(set(raw) - {"version", "accepted", "skip_paths"})
+    if unknown:
+        raise CheckError(
+            f"{source}: unknown key {unknown[0]!r}",
+            hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'",
+        )
+    accepted: list[_Accepted] = []
+    for i, entry in enumerate(raw.get("accepted") or []):
+        where = f"{source}: accepted[{i}]"
+        if not isinstance(entry, dict):
+            raise CheckError(f"{where}: must be an object")
+        fp = entry.get("fingerprint")
+        if not isinstance(fp, str) or not _FP.match(fp):
+            raise CheckError(f"{where}: 'fingerprint' must be 12 lowercase hex digits")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise CheckError(f"{where}: needs a 'reason' people can read")
+        rule, path = entry.get("rule"), entry.get("path")
+        if rule is not None and rule not in RULE_IDS:
+            raise CheckError(f"{where}: no such secrets rule {rule!r}")
+        if path is not None and not isinstance(path, str):
+            raise CheckError(f"{where}: 'path' must be a glob string")
+        extra = sorted(set(entry) - {"fingerprint", "rule", "path", "reason"})
+        if extra:
+            raise CheckError(f"{where}: unknown key {extra[0]!r}")
+        accepted.append(_Accepted(fp, rule, path, reason.strip()))
+    skips: list[tuple[str, str]] = []
+    for i, entry in enumerate(raw.get("skip_paths") or []):
+        where = f"{source}: skip_paths[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("glob"), str):
+            raise CheckError(f"{where}: must be an object with a 'glob'")
+        reason = entry.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise CheckError(f"{where}: needs a 'reason' people can read")
+        skips.append((entry["glob"], reason.strip()))
+    return Baseline(tuple(accepted), tuple(skips))
+
+
+# --------------------------------------------------------------------------------------------
+# Checker
+
+
+class SecretsChecker(Checker):
+    """Reports credentials committed to the tree, by type, path, line and fingerprint.
+
+    Settings: ``baseline`` (tree path of the baseline, default ``.evobot/secrets-baseline.json``),
+    ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off), ``max_file_bytes``.
+    """
+
+    name: ClassVar[str] = "secrets"
+    version: ClassVar[str] = f"1.{_rules_digest()}"
+
+    def __init__(self) -> None:
+        self._baselines: dict[tuple[str, str], Baseline] = {}
+
+    def _baseline_path(self, ctx: CheckContext) -> str:
+        path = ctx.settings.get("baseline", BASELINE_PATH)
+        if not isinstance(path, str) or not path:
+            raise CheckError("secrets: the 'baseline' setting must be a path in the tree")
+        return path
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        return (self._baseline_path(ctx),)
+
+    def _baseline(self, ctx: CheckContext) -> Baseline:
+        path = self._baseline_path(ctx)
+        file = ctx.tree.get(path)
+        if file is None:
+            return Baseline()
+        key = (path, file.sha256)
+        if key not in self._baselines:
+            self._baselines[key] = load_baseline(file.data, path)
+        return self._baselines[key]
+
+    def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
+        settings: Mapping[str, Any] = ctx.settings
+        baseline = self._baseline(ctx)
+        skip_globs = _str_list(settings.get("skip_paths"), "skip_paths")
+        if path == self._baseline_path(ctx) or baseline.skips(path):
+            return []
+        if any(_glob_match(path, glob) for glob in skip_globs):
+            return []
+        if is_binary(file.data):
+            return []
+        limit = settings.get("max_file_bytes", MAX_FILE_BYTES)
+        if not isinstance(limit, int) or limit <= 0:
+            raise CheckError("secrets: the 'max_file_bytes' setting must be a positive integer")
+        if len(file.data) > limit:
+            return [
+                Finding(
+                    checker=self.name,
+                    rule="file-too-large",
+                    severity=Severity.INFO,
+                    path=path,
+                    message=f"not scanned for secrets: {len(file.data)} bytes, over {limit}",
+                )
+            ]
+        disabled = set(_str_list(settings.get("disable"), "disable"))
+        text = file.data.decode("utf-8", errors="replace")
+        lines = text.split("\n")
+        findings: list[Finding] = []
+        for hit in scan_text(text, path):
+            if hit.rule in disabled:
+                continue
+            if PRAGMA in lines[hit.line - 1].lower() or baseline.accepts(path, hit):
+                continue
+            note = f", {hit.note}" if hit.note else ""
+            findings.append(
+                Finding(
+                    checker=self.name,
+                    rule=hit.rule,
+                    severity=hit.severity,
+                    path=path,
+                    line=hit.line,
+                    message=(
+                        f"{hit.title} (fingerprint {hit.fingerprint}{note}): rotate it and read "
+                        f"it from the environment, or accept it in {self._baseline_path(ctx)}"
+                    ),
+                )
+            )
+        return findings
+
+
+def _str_list(value: Any, setting: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CheckError(f"secrets: the {setting!r} setting must be a list of strings")
+    return value
