@@ -1,0 +1,211 @@
+"""Rendering: a resolved template and its answers become an in-memory tree, deterministically.
+
+Names of files and directories are rendered part by part and confined to the output root;
+`.jinja` files are rendered (suffix dropped) and everything else is copied byte for byte, with
+the executable bit kept. All Jinja runs in the bounded sandbox; nothing touches the output disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bot.consumer import CONFIG_NAME
+from bot.errors import RenderError
+from bot.template.globs import matches_any
+from bot.template.manifest import Manifest
+from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure
+from bot.template.source import ResolvedTemplate
+from bot.tree import File, Tree, safe_relpath
+
+__all__ = ["JINJA_SUFFIX", "render_template"]
+
+JINJA_SUFFIX = ".jinja"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One template file: its path under files_dir, its location on disk, its mode."""
+
+    rel: str
+    path: Path
+    executable: bool
+
+    @property
+    def is_jinja(self) -> bool:
+        return self.rel.endswith(JINJA_SUFFIX)
+
+
+def _has_jinja(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _walk(template_root: Path, files_root: Path, exclude: list[str]) -> Iterator[_Entry]:
+    real_root = os.path.realpath(template_root)
+    label = files_root.relative_to(template_root).as_posix()
+
+    def walk(
+        directory: Path, rel_parts: tuple[str, ...], visited: frozenset[str]
+    ) -> Iterator[_Entry]:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            parts = (*rel_parts, entry.name)
+            rel = "/".join(parts)
+            if matches_any(exclude, rel):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                target = os.path.realpath(path)
+                if not _inside(target, real_root):
+                    raise RenderError(
+                        f"{label}/{rel}: symlink points outside the template; refusing to follow it"
+                    )
+                if not Path(target).exists():
+                    raise RenderError(f"{label}/{rel}: broken symlink")
+            if entry.is_dir():
+                real = os.path.realpath(path)
+                if real in visited:
+                    raise RenderError(f"{label}/{rel}: symlink loop")
+                yield from walk(path, parts, visited | {real})
+            elif entry.is_file():
+                mode = path.stat().st_mode
+                yield _Entry(rel, path, bool(mode & stat.S_IXUSR))
+
+    yield from walk(files_root, (), frozenset({os.path.realpath(files_root)}))
+
+
+def _check_part(part: str, source: str) -> None:
+    if "/" in part or "\\" in part or "\0" in part:
+        raise RenderError(
+            f"{source}: a name renders to {part!r}, which contains a path separator or NUL"
+        )
+    if part in ("..", ".") or PurePosixPath(part).is_absolute():
+        raise RenderError(f"{source}: a name renders to {part!r}, which would leave its directory")
+
+
+def _answers_json(answers: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(json.dumps(dict(answers), allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise RenderError(
+            f"answers must be plain data (str, numbers, bools, lists): {exc}"
+        ) from None
+    return data
+
+
+def render_template(
+    template: ResolvedTemplate,
+    answers: Mapping[str, Any],
+    *,
+    limits: RenderLimits | None = None,
+) -> Tree:
+    """Render ``template`` with ``answers`` into a tree, or raise RenderError with nothing made.
+
+    Excluded paths are dropped; skip-if-exists paths are included (the caller decides); the tree
+    never holds `.evobot.yml`.
+    """
+    manifest = template.manifest
+    root = template.root
+    files_root = root / manifest.files_dir
+    if not files_root.is_dir():
+        raise RenderError(
+            f"{root / 'template.yml'}: files_dir {manifest.files_dir!r} is not a directory"
+        )
+    if not _inside(os.path.realpath(files_root), os.path.realpath(root)):
+        raise RenderError(f"{root}: files_dir {manifest.files_dir!r} leaves the template")
+    entries = list(_walk(root, files_root, manifest.exclude))
+
+    def name_parts(entry: _Entry) -> list[str]:
+        parts = entry.rel.split("/")
+        if entry.is_jinja:
+            parts[-1] = parts[-1][: -len(JINJA_SUFFIX)]
+        return parts
+
+    to_render: dict[str, str] = {}
+    for entry in entries:
+        for part in name_parts(entry):
+            if _has_jinja(part) and part not in to_render:
+                to_render[part] = f"{manifest.files_dir}/{entry.rel}"
+    answers_data = _answers_json(answers)
+    try:
+        with Sandbox(limits) as sandbox:
+            # Names first: a file under a name rendering empty, or excluded, is never rendered.
+            rendered_names: dict[str, str] = sandbox.request(
+                {
+                    "op": "render",
+                    "root": str(root),
+                    "answers": answers_data,
+                    "names": [[path, part] for part, path in to_render.items()],
+                    "files": [],
+                }
+            )["names"]
+            planned = _plan(entries, name_parts, rendered_names, manifest)
+            rendered_files: dict[str, str] = sandbox.request(
+                {
+                    "op": "render",
+                    "root": str(root),
+                    "answers": answers_data,
+                    "names": [],
+                    "files": [source for _out, source, entry in planned if entry.is_jinja],
+                }
+            )["files"]
+    except SandboxFailure as exc:
+        raise RenderError(f"cannot render the template: {exc.message}") from None
+
+    tree: Tree = {}
+    for out, source, entry in planned:
+        if entry.is_jinja:
+            try:
+                data = rendered_files[source].encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise RenderError(f"{source}: renders invalid UTF-8 text: {exc}") from None
+        else:
+            data = entry.path.read_bytes()
+        tree[out] = File(data, entry.executable)
+    _check_no_file_dir_clash(tree)
+    return dict(sorted(tree.items()))
+
+
+def _plan(
+    entries: list[_Entry],
+    name_parts: Callable[[_Entry], list[str]],
+    rendered_names: Mapping[str, str],
+    manifest: Manifest,
+) -> list[tuple[str, str, _Entry]]:
+    """(output path, template path, entry) for every file that will be in the output."""
+    planned: list[tuple[str, str, _Entry]] = []
+    origin: dict[str, str] = {}
+    for entry in entries:
+        source = f"{manifest.files_dir}/{entry.rel}"
+        parts = [rendered_names.get(p, p) for p in name_parts(entry)]
+        if any(p == "" for p in parts):
+            continue  # a name rendering empty skips the file (or the directory holding it)
+        for part in parts:
+            _check_part(part, source)
+        out = safe_relpath("/".join(parts))
+        if matches_any(manifest.exclude, out):
+            continue
+        if out == CONFIG_NAME:
+            raise RenderError(f"{source}: a template may not produce {CONFIG_NAME}")
+        if out in origin:
+            raise RenderError(f"{source} and {origin[out]} both render to {out}")
+        origin[out] = source
+        planned.append((out, source, entry))
+    return planned
+
+
+def _check_no_file_dir_clash(tree: Tree) -> None:
+    dirs = {"/".join(p.split("/")[:n]) for p in tree for n in range(1, p.count("/") + 1)}
+    clash = sorted(dirs & tree.keys())
+    if clash:
+        raise RenderError(f"{clash[0]}: rendered both as a file and as a directory")

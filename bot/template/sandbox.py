@@ -1,0 +1,200 @@
+"""The bounded sandbox: a child process that evaluates template Jinja under time and memory limits.
+
+Jinja's sandbox stops attribute tricks but not endless loops or huge strings, so every piece of
+template Jinja (file contents, names, defaults, conditions, validators) runs in one short-lived
+worker process per call, with `RLIMIT_AS`, `RLIMIT_CPU` and a wall-clock timeout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from bot.errors import RenderError
+from bot.template import _worker
+
+__all__ = ["RenderLimits", "Sandbox", "SandboxFailure"]
+
+_WORKER = Path(_worker.__file__).resolve()
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    """Bounds for evaluating a template's Jinja.
+
+    ``in_process=True`` skips the child process (no limits): only for trusted templates.
+    """
+
+    timeout_s: float = 30.0
+    memory_bytes: int = 1 << 30
+    in_process: bool = False
+
+
+class SandboxFailure(RenderError):
+    """The worker reported an error, or hit a limit. ``kind`` and ``file`` say which and where."""
+
+    def __init__(
+        self, message: str, *, kind: str, file: str | None = None, line: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.file = file
+        self.line = line
+
+
+def _failure(error: dict[str, Any]) -> SandboxFailure:
+    file = error.get("file")
+    line = error.get("line")
+    where = f"{file}:{line}" if file and line else (file or "")
+    text = error.get("message") or "failed"
+    message = f"{where}: {text}" if where else text
+    return SandboxFailure(message, kind=str(error.get("kind")), file=file, line=line)
+
+
+class Sandbox:
+    """One worker process, started on first use and ended by :meth:`close` (or ``with``)."""
+
+    def __init__(self, limits: RenderLimits | None = None) -> None:
+        self.limits = limits or RenderLimits()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
+        self._buffer = b""
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
+            cpu = math.ceil(self.limits.timeout_s) + 1
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(_WORKER), str(self.limits.memory_bytes), str(cpu)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                # The worker needs nothing from the environment; tokens stay out of it.
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"},
+                close_fds=True,
+            )
+            self._buffer = b""
+        return self._proc
+
+    def close(self) -> None:
+        """End the worker (if started) and release its pipes."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            try:
+                if proc.stdin:
+                    proc.stdin.close()
+                proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def request(self, req: dict[str, Any]) -> dict[str, Any]:
+        """Send one request and return the worker's successful answer; failures raise."""
+        if self.limits.in_process:
+            response = _worker.handle(req, lambda _name: None)
+        else:
+            response = self._remote(req)
+        if not response.get("ok"):
+            raise _failure(response.get("error") or {})
+        return response
+
+    def _remote(self, req: dict[str, Any]) -> dict[str, Any]:
+        proc = self._start()
+        assert proc.stdin is not None and proc.stdout is not None
+        current: str | None = None
+        try:
+            proc.stdin.write(json.dumps(req).encode() + b"\n")
+            proc.stdin.flush()
+        except BrokenPipeError:
+            return self._died(proc, current)
+        deadline = time.monotonic() + self.limits.timeout_s
+        fd = proc.stdout.fileno()
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ)
+            while True:
+                while b"\n" in self._buffer:
+                    line, self._buffer = self._buffer.split(b"\n", 1)
+                    message = json.loads(line)
+                    if "at" in message:
+                        current = message["at"]
+                    elif message.get("done"):
+                        return dict(message)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._kill()
+                    raise SandboxFailure(
+                        f"{current or 'template'}: rendering took longer than "
+                        f"{self.limits.timeout_s:g} s (time limit); an endless loop?",
+                        kind="timeout",
+                        file=current,
+                    )
+                if not selector.select(timeout=remaining):
+                    continue
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    return self._died(proc, current)
+                self._buffer += chunk
+
+    def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            proc.kill()
+            proc.wait()
+            if proc.stdin:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+            if proc.stdout:
+                proc.stdout.close()
+
+    def _died(self, proc: subprocess.Popen[bytes], current: str | None) -> dict[str, Any]:
+        code = proc.wait()
+        stderr = b""
+        if self._stderr is not None:
+            self._stderr.seek(0)
+            stderr = self._stderr.read()[-2000:]
+        self._kill()
+        where = current or "template"
+        if code in (-24, -9):  # SIGXCPU / SIGKILL from the CPU limit
+            raise SandboxFailure(
+                f"{where}: rendering used more than its CPU time limit "
+                f"({self.limits.timeout_s:g} s); an endless loop?",
+                kind="timeout",
+                file=current,
+            )
+        if b"MemoryError" in stderr:
+            raise SandboxFailure(
+                f"{where}: rendering ran out of memory (limit {self.limits.memory_bytes:,} bytes)",
+                kind="memory",
+                file=current,
+            )
+        detail = stderr.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {code}"]
+        raise SandboxFailure(
+            f"{where}: the render worker failed: {detail[0]}", kind="crash", file=current
+        )

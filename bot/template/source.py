@@ -1,0 +1,405 @@
+"""Template sources: a local directory, a local git repository or a git URL, at a version.
+
+Real git via subprocess. A version is a tag, branch or commit; by default the newest PEP 440 tag,
+else HEAD. With a cache directory, each URL keeps a bare mirror that later opens only fetch, so
+opening one template for hundreds of consumers stays cheap. Extra HTTP headers (credentials) go
+to git on its command line only, never into logs or error messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import io
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from packaging.version import Version
+
+from bot.errors import TemplateSourceError
+from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
+from bot.tree import safe_relpath
+
+__all__ = [
+    "ResolvedTemplate",
+    "is_git_url",
+    "list_versions",
+    "open_template",
+    "redact_url",
+]
+
+_GIT_TIMEOUT_S = 600
+
+
+@dataclass(frozen=True)
+class ResolvedTemplate:
+    """A template opened at one version: where its files are and what it is."""
+
+    source: str
+    subdir: str | None
+    root: Path  # the directory holding template.yml
+    ref: str | None  # the tag or branch people read; None for a bare commit or a plain dir
+    commit: str  # full git commit id; for a plain directory a sha1-style content digest
+    is_git: bool
+    manifest: Manifest
+
+
+def is_git_url(source: str) -> bool:
+    """Whether ``source`` is a URL git fetches (http, https, file, ssh, git) or scp-like."""
+    return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source)) or bool(
+        re.match(r"^[\w.-]+@[\w.-]+:", source)
+    )
+
+
+def redact_url(source: str) -> str:
+    """``source`` without any user or password in it."""
+    if "://" not in source:
+        return source
+    parts = urlsplit(source)
+    if parts.username is None and parts.password is None:
+        return source
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+class _Git:
+    """Runs git against one repository with the source's headers; scrubs them from errors."""
+
+    def __init__(self, git_dir: Path | None, source: str, headers: Sequence[str]) -> None:
+        self.git_dir = git_dir
+        self.source = source
+        self.headers = tuple(headers)
+
+    def _argv(self, args: Sequence[str]) -> list[str]:
+        argv = ["git"]
+        for header in self.headers:
+            argv += ["-c", f"http.extraHeader={header}"]
+        if self.git_dir is not None:
+            argv += ["--git-dir", str(self.git_dir)]
+        return [*argv, *args]
+
+    def _scrub(self, text: str) -> str:
+        for header in self.headers:
+            value = header.split(":", 1)[-1].strip()
+            for secret in (header, value):
+                if secret:
+                    text = text.replace(secret, "***")
+        return text
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+        env = {
+            **os.environ,
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ASKPASS": "true",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "LC_ALL": "C",
+        }
+        try:
+            result = subprocess.run(
+                self._argv(args),
+                input=input,
+                capture_output=True,
+                env=env,
+                timeout=_GIT_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise TemplateSourceError(
+                f"{redact_url(self.source)}: git {args[0]} timed out after {_GIT_TIMEOUT_S} s"
+            ) from None
+        if check and result.returncode != 0:
+            stderr = self._scrub(result.stderr.decode(errors="replace")).strip()
+            lines = [redact_urls_in(line) for line in stderr.splitlines()[-5:]]
+            raise TemplateSourceError(
+                f"{redact_url(self.source)}: git {args[0]} failed: " + " / ".join(lines)
+            )
+        return result.stdout
+
+    def text(self, *args: str) -> str:
+        return self.run(*args).decode().strip()
+
+    def try_text(self, *args: str) -> str | None:
+        result = subprocess.run(
+            self._argv(args),
+            capture_output=True,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
+        )
+        if result.returncode != 0:
+            return None
+        return result.stdout.decode().strip()
+
+
+def redact_urls_in(text: str) -> str:
+    """Remove ``user:password@`` from every URL in ``text``."""
+    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", r"\1", text)
+
+
+def _versions(git: _Git, *, prereleases: bool) -> list[tuple[Version, str]]:
+    out = git.run("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").decode()
+    found: list[tuple[Version, str]] = []
+    for tag in out.split():
+        version = parse_tag_version(tag)
+        if version is None or (version.is_prerelease and not prereleases):
+            continue
+        found.append((version, tag))
+    # Equal versions (1.0 and v1.0): the longer tag name sorts last, so the choice is stable.
+    return sorted(found, key=lambda vt: (vt[0], len(vt[1]), vt[1]))
+
+
+def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
+    """(ref people read, full commit id) for ``vcs_ref`` in ``git``'s repository."""
+    if vcs_ref is None:
+        versions = _versions(git, prereleases=prereleases)
+        if versions:
+            tag = versions[-1][1]
+            return tag, git.text("rev-parse", "--verify", f"refs/tags/{tag}^{{commit}}")
+        commit = git.try_text("rev-parse", "--verify", "HEAD^{commit}")
+        if commit is None:
+            raise TemplateSourceError(f"{redact_url(git.source)}: the repository has no commits")
+        branch = git.try_text("symbolic-ref", "--short", "-q", "HEAD")
+        return branch or None, commit
+    if vcs_ref.startswith("-"):
+        raise TemplateSourceError(f"{vcs_ref!r} is not a valid version")
+    for prefix in ("refs/tags/", "refs/heads/", "refs/remotes/origin/"):
+        commit = git.try_text("rev-parse", "--verify", "-q", f"{prefix}{vcs_ref}^{{commit}}")
+        if commit:
+            return vcs_ref, commit
+    commit = git.try_text("rev-parse", "--verify", "-q", f"{vcs_ref}^{{commit}}")
+    if commit is None:
+        raise TemplateSourceError(
+            f"{redact_url(git.source)}: no tag, branch or commit named {vcs_ref!r}",
+            hint="list the versions with `git tag`; a commit must have been pushed",
+        )
+    # A commit id: name it by the newest version tag pointing at it, if any.
+    tags = git.run("tag", "--points-at", commit).decode().split()
+    versions = sorted((v, t) for t in tags if (v := parse_tag_version(t)) is not None)
+    return (versions[-1][1] if versions else None), commit
+
+
+def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
+    """Write the tree of ``commit`` (under ``subdir``) into ``dest``; symlinks kept as links."""
+    treeish = f"{commit}:{subdir}" if subdir else f"{commit}^{{tree}}"
+    kind = git.try_text("cat-file", "-t", treeish)
+    if kind != "tree":
+        raise TemplateSourceError(
+            f"{redact_url(git.source)}: subdirectory {subdir!r} not found at {commit[:12]}"
+        )
+    data = git.run("archive", "--format=tar", treeish)
+    real_dest = os.path.realpath(dest)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        for member in tar.getmembers():
+            name = member.name.rstrip("/")
+            if name in ("", "."):
+                continue
+            rel = safe_relpath(name)
+            target = dest / rel
+            parent = os.path.realpath(target.parent)
+            if not (parent == real_dest or parent.startswith(real_dest + os.sep)):
+                raise TemplateSourceError(f"{rel}: lies under a symlink; refusing to extract it")
+            if member.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+            elif member.issym():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(member.linkname)
+            elif member.isfile():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fh = tar.extractfile(member)
+                assert fh is not None
+                target.write_bytes(fh.read())
+                target.chmod(0o755 if member.mode & 0o100 else 0o644)
+
+
+def _local_git_dir(path: Path) -> Path | None:
+    """The git dir when ``path`` is a work tree's top level or a bare repository, else None."""
+    probe = _Git(None, str(path), ())
+    top = probe.try_text("-C", str(path), "rev-parse", "--show-toplevel")
+    if top and os.path.realpath(top) == os.path.realpath(path):
+        git_dir = probe.try_text("-C", str(path), "rev-parse", "--absolute-git-dir")
+        return Path(git_dir) if git_dir else None
+    bare = probe.try_text("-C", str(path), "rev-parse", "--is-bare-repository")
+    if bare == "true":
+        git_dir = probe.try_text("-C", str(path), "rev-parse", "--absolute-git-dir")
+        if git_dir and os.path.realpath(git_dir) == os.path.realpath(path):
+            return Path(git_dir)
+    return None
+
+
+def _content_digest(root: Path) -> str:
+    """A sha1-style hex digest of every path, mode and content under ``root``."""
+    h = hashlib.sha1(usedforsecurity=False)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted(filenames):
+            full = Path(dirpath) / name
+            rel = full.relative_to(root).as_posix()
+            if full.is_symlink():
+                h.update(b"L" + rel.encode() + b"\0" + str(full.readlink()).encode() + b"\0")
+                continue
+            mode = b"x" if full.stat().st_mode & stat.S_IXUSR else b"-"
+            content = hashlib.sha256(full.read_bytes()).digest()
+            h.update(b"F" + rel.encode() + b"\0" + mode + content)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_suffix(".lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _mirror(
+    source: str, headers: Sequence[str], cache_dir: Path, *, need_commit: str | None
+) -> _Git:
+    """A bare mirror of ``source`` in ``cache_dir``, cloned once and fetched on later opens.
+
+    When ``need_commit`` (a full commit id) is already in the mirror, no fetch is needed.
+    """
+    key = hashlib.sha256(redact_url(source).encode()).hexdigest()[:32]
+    mirror = cache_dir / f"{key}.git"
+    with _locked(mirror):
+        git = _Git(mirror, source, headers)
+        if (mirror / "HEAD").is_file():
+            if need_commit and git.try_text("cat-file", "-t", need_commit) == "commit":
+                return git
+            git.run("fetch", "--prune", "--prune-tags", "--force", "origin")
+        else:
+            tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir))
+            try:
+                cloner = _Git(None, source, headers)
+                cloner.run("clone", "--mirror", "--quiet", "--", source, str(tmp))
+                tmp.rename(mirror)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+        return git
+
+
+def _check_subdir(subdir: str | None) -> str | None:
+    if subdir is None or subdir.strip("/") in ("", "."):
+        return None
+    try:
+        return safe_relpath(subdir.strip("/"))
+    except Exception:
+        raise TemplateSourceError(f"subdirectory {subdir!r} is not a safe relative path") from None
+
+
+@contextlib.contextmanager
+def open_template(
+    source: str,
+    *,
+    subdir: str | None = None,
+    vcs_ref: str | None = None,
+    git_http_headers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    prereleases: bool = False,
+) -> Iterator[ResolvedTemplate]:
+    """Open ``source`` at ``vcs_ref`` (default: newest PEP 440 tag, else HEAD).
+
+    Yields a :class:`ResolvedTemplate` whose files stay on disk until the ``with`` block ends.
+    """
+    if not source or source.startswith("-"):
+        raise TemplateSourceError(f"{source!r} is not a template source")
+    sub = _check_subdir(subdir)
+    with contextlib.ExitStack() as stack:
+        if is_git_url(source):
+            git = _open_remote(source, git_http_headers, cache_dir, vcs_ref, stack)
+        else:
+            path = Path(source).expanduser()
+            if not path.exists():
+                raise TemplateSourceError(f"{source}: no such directory")
+            if not path.is_dir():
+                raise TemplateSourceError(f"{source}: not a directory")
+            git_dir = _local_git_dir(path)
+            if git_dir is None:
+                if vcs_ref is not None:
+                    raise TemplateSourceError(
+                        f"{source}: --vcs-ref needs a git repository; this is a plain directory"
+                    )
+                root = path / sub if sub else path
+                if not root.is_dir():
+                    raise TemplateSourceError(f"{source}: subdirectory {sub!r} not found")
+                manifest = load_manifest(root)
+                yield ResolvedTemplate(
+                    source=source,
+                    subdir=sub,
+                    root=root.resolve(),
+                    ref=None,
+                    commit=_content_digest(root),
+                    is_git=False,
+                    manifest=manifest,
+                )
+                return
+            git = _Git(git_dir, source, ())
+        ref, commit = _resolve_ref(git, vcs_ref, prereleases=prereleases)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evobot-template-")))
+        checkout = tmp / "template"
+        checkout.mkdir()
+        _extract(git, commit, sub, checkout)
+        if not (checkout / MANIFEST_NAME).is_file():
+            where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
+            raise TemplateSourceError(
+                f"{redact_url(source)}: no {where} at {ref or commit[:12]}",
+                hint="pass --subdir when the template lives in a subdirectory of the repository",
+            )
+        manifest = load_manifest(checkout)
+        yield ResolvedTemplate(
+            source=source,
+            subdir=sub,
+            root=checkout,
+            ref=ref,
+            commit=commit,
+            is_git=True,
+            manifest=manifest,
+        )
+
+
+def _open_remote(
+    source: str,
+    headers: Sequence[str],
+    cache_dir: Path | None,
+    vcs_ref: str | None,
+    stack: contextlib.ExitStack,
+) -> _Git:
+    if cache_dir is not None:
+        need = vcs_ref if vcs_ref and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", vcs_ref) else None
+        return _mirror(source, headers, cache_dir, need_commit=need)
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evobot-clone-")))
+    bare = tmp / "repo.git"
+    _Git(None, source, headers).run("clone", "--bare", "--quiet", "--", source, str(bare))
+    return _Git(bare, source, headers)
+
+
+def list_versions(
+    source: str,
+    *,
+    git_http_headers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+    prereleases: bool = False,
+) -> list[str]:
+    """The PEP 440 version tags of a git template source, oldest first."""
+    with contextlib.ExitStack() as stack:
+        if is_git_url(source):
+            git = _open_remote(source, git_http_headers, cache_dir, None, stack)
+        else:
+            git_dir = _local_git_dir(Path(source))
+            if git_dir is None:
+                return []
+            git = _Git(git_dir, source, ())
+        return [tag for _v, tag in _versions(git, prereleases=prereleases)]
