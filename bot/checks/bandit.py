@@ -8,6 +8,7 @@ evobot's one severity. The consumer's bandit config (`[tool.bandit]` in pyprojec
 from __future__ import annotations
 
 import configparser
+import fnmatch
 import hashlib
 import json
 import subprocess
@@ -83,9 +84,6 @@ class BanditChecker(Checker):
     def applies_to(self, path: str) -> bool:
         return path.endswith(".py")
 
-    def _has_config(self, ctx: CheckContext) -> bool:
-        return _pyproject_bandit(ctx.tree) is not None or ".bandit" in ctx.tree
-
     def config_digest(self, ctx: CheckContext) -> str:
         blob = json.dumps(
             {
@@ -100,8 +98,26 @@ class BanditChecker(Checker):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
-        # bandit judges each file on its own; only a consumer config (excludes) reads paths.
-        return hashlib.sha256(path.encode()).hexdigest() if self._has_config(ctx) else ""
+        # bandit judges each file on its own; a consumer config can only exclude it, by
+        # bandit's rule: a pattern that globs the path or is a substring of it. Keying on those
+        # outcomes, not the path, lets equal files at different package paths share entries.
+        patterns = self._exclude_patterns(ctx)
+        if not patterns:
+            return ""
+        outcomes = [(fnmatch.fnmatch(path, g), g in path) for g in patterns]
+        return hashlib.sha256(json.dumps(outcomes).encode()).hexdigest()
+
+    @staticmethod
+    def _exclude_patterns(ctx: CheckContext) -> list[str]:
+        patterns: list[str] = []
+        section = _pyproject_bandit(ctx.tree) or {}
+        excluded = section.get("exclude_dirs") or []
+        patterns += [str(p) for p in excluded] if isinstance(excluded, list) else [str(excluded)]
+        ini = _ini_options(ctx.tree) or {}
+        for raw in (ini.get("exclude") or "").split(","):
+            if raw.strip():
+                patterns += [raw.strip(), raw.strip().rstrip("/") + "/*"]
+        return sorted(set(patterns))
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         return self.check_files([path], ctx).get(path, [])

@@ -67,6 +67,23 @@ _IMPORT_NAMES: dict[str, tuple[str, ...]] = {
     "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
     "typing-extensions": ("typing_extensions",),
 }
+# Packages that well-known distributions always install: importing them without declaring them
+# works, but only as long as the declaring package keeps depending on them (a low finding).
+_ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
+    "fastapi": ("starlette", "pydantic", "pydantic_core", "anyio", "typing_extensions"),
+    "pydantic": ("pydantic_core", "typing_extensions", "annotated_types"),
+    "pydantic_settings": ("pydantic", "dotenv"),
+    "uvicorn": ("h11", "click"),
+    "httpx": ("httpcore", "anyio", "idna", "certifi", "sniffio"),
+    "requests": ("urllib3", "idna", "certifi", "charset_normalizer"),
+    "flask": ("werkzeug", "jinja2", "itsdangerous", "click", "markupsafe", "blinker"),
+    "jinja2": ("markupsafe",),
+    "sqlalchemy": ("greenlet", "typing_extensions"),
+    "alembic": ("sqlalchemy", "mako"),
+    "starlette": ("anyio",),
+    "typer": ("click", "rich", "typing_extensions"),
+    "celery": ("kombu", "billiard", "vine", "click"),
+}
 _PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), ("azure-", "azure"))
 
 _TEST_PARTS = ("tests", "test", "testing")
@@ -116,6 +133,7 @@ class _TreeFacts:
 
     has_manifest: bool
     declared: frozenset[str]  # lower-cased import names of declared dependencies
+    brought: Mapping[str, str]  # import name -> the declared import name that brings it
     top_level: frozenset[str]  # importable top-level names of the tree's own modules
     files: frozenset[str]  # every path (for relative imports and sibling modules)
     dirs: frozenset[str]
@@ -180,7 +198,13 @@ def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
                 first = first.split(".", 1)[0]
             if first.isidentifier():
                 top.add(first)
-    return _TreeFacts(has, frozenset(declared), frozenset(top), frozenset(tree), frozenset(dirs))
+    brought: dict[str, str] = {}
+    for name in sorted(declared):
+        for extra in _ALWAYS_BRINGS.get(name, ()):
+            brought.setdefault(extra, name)
+    return _TreeFacts(
+        has, frozenset(declared), brought, frozenset(top), frozenset(tree), frozenset(dirs)
+    )
 
 
 def _collect_imports(module: ast.Module) -> list[_Import]:
@@ -273,6 +297,8 @@ def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
         return "declared"
     if imp.guarded:
         return "guarded"
+    if top.lower() in facts.brought:
+        return f"transitive:{facts.brought[top.lower()]}"
     return "missing" if facts.has_manifest else "missing-no-manifest"
 
 
@@ -289,6 +315,17 @@ def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -
                 line=imp.line,
                 message=f"relative import `from {dots}{imp.module} import ...` names no module "
                 "or package of this tree",
+            )
+        elif how.startswith("transitive:"):
+            top = imp.module.split(".", 1)[0]
+            yield Finding(
+                checker=ValidatorChecker.name,
+                rule="transitive-import",
+                severity=Severity.LOW,
+                path=path,
+                line=imp.line,
+                message=f"`{top}` is not declared; it is importable only because "
+                f"`{how.split(':', 1)[1]}` depends on it; declare it",
             )
         elif how.startswith("missing"):
             top = imp.module.split(".", 1)[0]
