@@ -235,8 +235,7 @@ def resolve_answers(
                 default = evaluator.default(question, values)
             except SandboxFailure as exc:
                 if missing and exc.kind == "undefined":
-                    missing.append(name)
-                    continue
+                    continue  # computed from an answer already reported missing
                 raise manifest_error(name, "default", exc) from None
             attempts = _MAX_ASK_ATTEMPTS if (ask is not None and name not in given) else 1
             for attempt in range(attempts):
