@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from typing import Any
 
+import structlog
 import typer
 
 from bot import __version__
@@ -27,6 +30,20 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # Looked up on every call, so a replaced sys.stderr (tests, pipes) is always the one used.
+    return structlog.PrintLogger(sys.stderr)
+
+
+def _configure_logging() -> None:
+    """Logs go to stderr, warnings and up, so stdout stays clean for tables and `--json`."""
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
+    )
+
+
 @app.callback()
 def _root(
     version: bool = typer.Option(
@@ -34,6 +51,7 @@ def _root(
     ),
 ) -> None:
     """Keep generated services in step with their templates through evolution PRs."""
+    _configure_logging()
 
 
 def _register_commands() -> None:
