@@ -137,7 +137,8 @@ def _finalize(value: object) -> object:
     return md_escape(value)
 
 
-def _environment() -> Environment:
+def markdown_environment() -> Environment:
+    """The Jinja2 environment of evobot's Markdown: every expression escaped unless Markup."""
     env = Environment(
         loader=PackageLoader("bot.report", "templates"),
         undefined=StrictUndefined,
@@ -154,7 +155,7 @@ def _environment() -> Environment:
     return env
 
 
-_ENV = _environment()
+_ENV = markdown_environment()
 
 
 @dataclass(frozen=True)

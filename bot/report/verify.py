@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, load_consumer_config
+from bot.report.gitio import work_tree
 from bot.report.provenance import (
     PROVENANCE_PATH,
     ProvenanceError,
@@ -26,7 +27,7 @@ from bot.report.provenance import (
     public_source,
 )
 from bot.template.globs import matches_any
-from bot.tree import File, read_tree
+from bot.tree import File
 
 __all__ = [
     "IssueKind",
@@ -224,13 +225,13 @@ def verify_checkout(
     *,
     git_http_headers: Sequence[str] = (),
     cache_dir: Path | None = None,
-    render: Callable[[ConsumerConfig, Path], tuple[Mapping[str, File], Sequence[str], str]]
+    render: Callable[[ConsumerConfig, Path, bool], tuple[Mapping[str, File], Sequence[str], str]]
     | None = None,
 ) -> VerifyReport:
     """Verify the consumer checked out at ``root`` (its `.evobot.yml` and provenance file).
 
-    ``render`` (for tests of other parts) returns ``(tree, skip_if_exists, commit)``; by default
-    the template is opened at the recorded commit and rendered with the recorded answers.
+    ``render(config, root, is_git)`` returns ``(tree, skip_if_exists, commit)``; by default the
+    template is opened at the recorded commit and rendered with the recorded answers.
     """
     config = load_consumer_config(root)
     prov_path = root / PROVENANCE_PATH
@@ -239,7 +240,7 @@ def verify_checkout(
             f"{prov_path}: not found; nothing to verify",
             hint="evobot writes it on every render and evolution; run `evobot update` to create it",
         )
-    work = read_tree(root)
+    work = work_tree(root)
     try:
         statement = parse_statement(prov_path.read_bytes(), source=str(prov_path))
     except ProvenanceError as exc:
@@ -250,11 +251,17 @@ def verify_checkout(
             issues=[_issue(IssueKind.PROVENANCE_INVALID, PROVENANCE_PATH, exc.message)],
         )
     do_render = render or (
-        lambda cfg, where: _render_recorded(
-            cfg, where, git_http_headers=git_http_headers, cache_dir=cache_dir
+        lambda cfg, where, is_git: _render_recorded(
+            cfg, where, is_git=is_git, git_http_headers=git_http_headers, cache_dir=cache_dir
         )
     )
-    rendered, skip_if_exists, commit = do_render(config, root)
+    # A plain-directory template has no commit to check out; its provenance says so by
+    # recording a content digest instead of a gitCommit.
+    is_git = not any(
+        d.name == "template" and d.digest is not None and "gitCommit" not in d.digest
+        for d in statement.predicate.build_definition.resolved_dependencies
+    )
+    rendered, skip_if_exists, commit = do_render(config, root, is_git)
     issues = compare_with_render(
         work, config, statement, rendered, skip_if_exists=list(skip_if_exists)
     )
@@ -279,6 +286,7 @@ def _render_recorded(
     config: ConsumerConfig,
     root: Path,
     *,
+    is_git: bool,
     git_http_headers: Sequence[str],
     cache_dir: Path | None,
 ) -> tuple[Mapping[str, File], Sequence[str], str]:
@@ -287,7 +295,7 @@ def _render_recorded(
     with open_template(
         _local_source(config.template, root),
         subdir=config.template_subdir,
-        vcs_ref=config.version.commit,
+        vcs_ref=config.version.commit if is_git else None,
         git_http_headers=git_http_headers,
         cache_dir=cache_dir,
     ) as template:
