@@ -242,7 +242,16 @@ class Manifest(_Model):
     @field_validator("questions", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
-        return {} if value is None else value
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            for key in value:
+                if not isinstance(key, str):
+                    raise ValueError(
+                        f"question name {key!r} is not text (YAML reads on/off/yes/no/true/false"
+                        " and numbers as values; quote the name)"
+                    )
+        return value
 
     @field_validator("questions")
     @classmethod
