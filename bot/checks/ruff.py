@@ -101,7 +101,7 @@ def _target_version(tree: Mapping[str, File]) -> str:
 
 
 def _severity(code: str | None) -> Severity:
-    if code is None or code.startswith("E9"):
+    if code is None or code == "invalid-syntax" or code.startswith("E9"):
         return Severity.HIGH  # the file does not parse
     if code in ("F821", "F822", "F823", "F706", "F704", "F631"):
         return Severity.HIGH  # a NameError or SyntaxError waiting to happen
@@ -177,7 +177,7 @@ class RuffChecker(Checker):
             results[rel].append(
                 Finding(
                     checker=self.name,
-                    rule=code or "syntax-error",
+                    rule="syntax-error" if code in (None, "invalid-syntax") else code,
                     severity=_severity(code),
                     path=rel,
                     line=(item.get("location") or {}).get("row"),
@@ -214,16 +214,22 @@ class RuffChecker(Checker):
             proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, timeout=600)
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise CheckError(f"ruff {what}: could not run {cmd[0]}: {exc}") from None
-        if proc.returncode not in (0, 1):
-            err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise CheckError(
-                f"ruff {what} failed (exit {proc.returncode}): {err[-1] if err else 'no output'}",
-                hint="check the consumer's ruff configuration",
-            )
+        failed = CheckError(
+            f"ruff {what} failed (exit {proc.returncode}): "
+            + (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1],
+            hint="check the consumer's ruff configuration",
+        )
+        if proc.returncode not in (0, 1, 2):
+            raise failed
         try:
             data = json.loads(proc.stdout or b"[]")
         except json.JSONDecodeError:
-            raise CheckError(f"ruff {what}: output is not JSON") from None
+            raise failed from None
         if not isinstance(data, list):
-            raise CheckError(f"ruff {what}: expected a JSON list of diagnostics")
-        return [d for d in data if isinstance(d, dict)]
+            raise failed
+        items = [d for d in data if isinstance(d, dict)]
+        # `ruff format` exits 2 when a file does not parse, and still lists it as
+        # `invalid-syntax`; any other exit-2 is a broken run (bad config, crash).
+        if proc.returncode == 2 and not any(d.get("code") == "invalid-syntax" for d in items):
+            raise failed
+        return items

@@ -95,11 +95,12 @@ def import_names_for(distribution: str) -> tuple[str, ...]:
     norm = re.sub(r"[-_.]+", "-", distribution).lower()
     if norm.startswith("types-"):
         return ()
-    names = set(_IMPORT_NAMES.get(norm, ()))
+    if norm in _IMPORT_NAMES:
+        return _IMPORT_NAMES[norm]
+    names = {norm.replace("-", "_")}
     for prefix, name in _PREFIX_IMPORTS:
         if norm.startswith(prefix):
             names.add(name)
-    names.add(norm.replace("-", "_"))
     if norm.startswith("python-"):
         names.add(norm.removeprefix("python-").replace("-", "_"))
     if norm.startswith("py") and norm.endswith("-binary"):
