@@ -83,10 +83,11 @@ def main() -> None:
     except KeyboardInterrupt:
         _output.err_console.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors
+    except Exception as exc:  # usage errors: typer >= 0.20 raises its own vendored click's
         import click
+        from typer._click.exceptions import ClickException as TyperClickException
 
-        if isinstance(exc, click.ClickException):
+        if isinstance(exc, click.ClickException | TyperClickException):
             exc.show()
             sys.exit(exc.exit_code)
         raise
