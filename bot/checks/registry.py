@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.checks.bandit import BanditChecker
 from bot.checks.base import Checker
+from bot.checks.licenses import LicenseChecker
 from bot.checks.ruff import RuffChecker
+from bot.checks.secrets import SecretsChecker
 from bot.checks.validator import ValidatorChecker
 
 __all__ = ["CHECKER_CLASSES", "checker_names", "default_checkers"]
@@ -13,6 +15,8 @@ CHECKER_CLASSES: tuple[type[Checker], ...] = (
     ValidatorChecker,
     RuffChecker,
     BanditChecker,
+    SecretsChecker,
+    LicenseChecker,
 )
 
 

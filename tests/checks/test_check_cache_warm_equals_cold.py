@@ -19,7 +19,9 @@ KNOWN = ("validator", "ruff", "bandit", "secrets", "licenses")
 PLANTED = {
     **CLEAN_SERVICE,
     "src/orders/bad.py": "import requests\nimport os\n\n\ndef f(x=[]):\n    return eval(x)\n",
-    "src/orders/shell.py": "import subprocess\n\n\ndef r(c):\n    subprocess.Popen(c, shell=True)\n",
+    "src/orders/shell.py": (
+        "import subprocess\n\n\ndef r(c):\n    subprocess.Popen(c, shell=True)\n"
+    ),
 }
 
 

@@ -108,7 +108,7 @@ def test_org_default_merges_under_consumer(tmp_path: Path) -> None:
 
     broken = tmp_path / "broken.yml"
     broken.write_text("block_on: [\n")
-    with pytest.raises(CheckError, match="broken.yml"):
+    with pytest.raises(CheckError, match=r"broken\.yml"):
         load_policy(None, broken, known_checkers=KNOWN)
 
 
