@@ -9,6 +9,7 @@ what was left out. Whole tables and ``<details>`` blocks are dropped, never cut 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from markupsafe import Markup
 
 from bot.checks.base import Finding, Severity
 from bot.report.churn import ChurnReport, FileChurn
-from bot.report.provenance import PROVENANCE_PATH
+from bot.report.provenance import PROVENANCE_PATH, public_source
 
 __all__ = [
     "COMMANDS",
@@ -166,17 +167,34 @@ class _Level:
     findings: int
     conflicts: int | None
     reasons: int
+    minimal: bool = False
 
 
-_LEVELS = (
-    _Level(churn_rows=None, findings=10, conflicts=None, reasons=10),
-    _Level(churn_rows=200, findings=10, conflicts=None, reasons=10),
-    _Level(churn_rows=50, findings=10, conflicts=500, reasons=5),
-    _Level(churn_rows=20, findings=5, conflicts=200, reasons=3),
-    _Level(churn_rows=0, findings=3, conflicts=100, reasons=3),
-    _Level(churn_rows=0, findings=0, conflicts=20, reasons=1),
-    _Level(churn_rows=0, findings=0, conflicts=0, reasons=0),
-)
+def _levels() -> list[_Level]:
+    """Less and less detail, one cut at a time: the churn table goes first (the report has it),
+    then findings beyond the worst, then the conflict checklist, which people act on."""
+    full = _Level(churn_rows=None, findings=10, conflicts=None, reasons=10)
+    steps: list[dict[str, Any]] = [
+        {"churn_rows": 200},
+        {"churn_rows": 50},
+        {"churn_rows": 20},
+        {"churn_rows": 0},
+        {"findings": 5, "reasons": 5},
+        {"conflicts": 1000},
+        {"conflicts": 500},
+        {"conflicts": 200},
+        {"findings": 3, "reasons": 3, "conflicts": 100},
+        {"findings": 0, "reasons": 1, "conflicts": 20},
+        {"reasons": 0, "conflicts": 0},
+        {"minimal": True},
+    ]
+    levels = [full]
+    for step in steps:
+        levels.append(dataclasses.replace(levels[-1], **step))
+    return levels
+
+
+_LEVELS = tuple(_levels())
 
 
 @dataclass(frozen=True)
@@ -275,6 +293,8 @@ def _notes(
             )
     if level.conflicts is not None and len(conflicts) > level.conflicts:
         notes.append(f"{level.conflicts:,} of {len(conflicts):,} conflicted files are listed")
+    if level.minimal:
+        notes = ["only the summary fits; checks, conflicts, churn and commands were left out"]
     return notes
 
 
@@ -293,7 +313,7 @@ def _render(
     old, new = evolution.from_version, evolution.to_version
     return _ENV.get_template("pr_body.md.jinja").render(
         name=evolution.template.manifest.name,
-        source=evolution.template.source,
+        source=public_source(evolution.template.source),
         old=old,
         new=new,
         old_label=old.ref or old.commit[:12],
@@ -316,6 +336,7 @@ def _render(
         commands=COMMANDS,
         notes=_notes(level, churn, checks, conflicts),
         limit=limit,
+        minimal=level.minimal,
         severities=list(reversed(Severity)),
     )
 
@@ -335,7 +356,7 @@ def render_pr_body(
     ``template_url`` (the template's GitHub repository, if it is one) turns versions into links
     and adds a compare link. ``provenance_digest`` is the sha256 of `.evobot/provenance.json`.
     """
-    links = _Links(_github_base(template_url or evolution.template.source))
+    links = _Links(_github_base(public_source(template_url or evolution.template.source)))
     body = ""
     for level in _LEVELS:
         body = _render(

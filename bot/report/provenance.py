@@ -14,12 +14,15 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot import __version__
+
+if TYPE_CHECKING:
+    from bot.evolution import Evolution
 from bot.errors import EvobotError
 from bot.tree import File
 
@@ -44,6 +47,8 @@ __all__ = [
     "dump_statement",
     "equivalent",
     "parse_statement",
+    "provenance_file",
+    "provenance_for_evolution",
     "public_source",
     "statement_digest",
     "system_clock",
@@ -302,3 +307,49 @@ def equivalent(a: Statement, b: Statement) -> bool:
         return data
 
     return without_metadata(a) == without_metadata(b)
+
+
+def provenance_for_evolution(
+    evolution: Evolution,
+    *,
+    clock: Callable[[], datetime],
+    consumer: str | None = None,
+    started_on: datetime | None = None,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    builder_id: str = DEFAULT_BUILDER_ID,
+) -> Statement:
+    """The statement for an evolution: its target render, template and updated answers."""
+    template = evolution.template
+    return build_provenance(
+        tree=evolution.new_tree,
+        template=evolution.config.template,
+        template_subdir=evolution.config.template_subdir,
+        ref=evolution.to_version.ref,
+        commit=evolution.to_version.commit,
+        template_is_git=template.is_git,
+        answers=evolution.config.answers,
+        consumer=consumer,
+        clock=clock,
+        started_on=started_on,
+        new_id=new_id,
+        builder_id=builder_id,
+    )
+
+
+def provenance_file(statement: Statement, existing: File | None = None) -> File:
+    """The `.evobot/provenance.json` file to write: ``existing`` when it records the same build.
+
+    Keeping the old bytes when only the invocation id and times differ makes a re-run that
+    changes nothing write nothing.
+    """
+    if existing is not None and _records_same_build(existing.data, statement):
+        return existing
+    return File(dump_statement(statement))
+
+
+def _records_same_build(data: bytes, statement: Statement) -> bool:
+    try:
+        old = parse_statement(data)
+    except ProvenanceError:
+        return False  # unreadable: replace it with a good one
+    return equivalent(old, statement)

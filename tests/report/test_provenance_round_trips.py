@@ -111,3 +111,11 @@ def test_unparseable_or_foreign_statements_are_refused_with_a_reason() -> None:
     data["predicateType"] = "https://example.com/other"
     with pytest.raises(ProvenanceError, match="predicateType"):
         parse_statement(json.dumps(data))
+
+
+def test_credentials_in_the_template_url_are_never_recorded() -> None:
+    statement = _build(template="https://x-access-token:ghs_TOKEN123@github.com/acme/t.git")
+    raw = dump_statement(statement).decode()
+    assert "ghs_TOKEN123" not in raw and "x-access-token" not in raw
+    assert statement.external.template == "https://github.com/acme/t.git"
+    assert "git+https://github.com/acme/t.git@v1.2.0" in raw
