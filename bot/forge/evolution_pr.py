@@ -1,0 +1,387 @@
+"""Evolution and revert PRs over the Forge port, in as few requests as possible.
+
+A new evolution PR costs five requests (tree, commit, branch, PR, labels) after the consumer has
+been read; an unchanged re-run costs none beyond reading, because the PR body's hidden marker
+says which change the branch already carries. Human commits on the bot's branch stop the bot
+from force-pushing until someone asks for ``/evobot recreate``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+
+from bot.errors import ForgeError
+from bot.evolution import Evolution, merge_trees
+from bot.forge.markers import PrMarker, change_digest, comment_marker, with_pr_marker
+from bot.forge.port import CommitState, Forge, PullRequest, RepoInfo, Snapshot, TreeChange
+from bot.tree import File, Tree, is_binary
+
+__all__ = [
+    "EVOLUTION_LABELS",
+    "REVERT_LABELS",
+    "PrOutcome",
+    "RevertOutcome",
+    "branch_name",
+    "diff_trees",
+    "open_or_update_evolution_pr",
+    "open_revert_pr",
+    "ref_component",
+    "tree_changes",
+]
+
+log = structlog.get_logger(__name__)
+
+EVOLUTION_LABELS = ("evobot", "evolution")
+REVERT_LABELS = ("evobot", "revert")
+HUMAN_COMMITS = "human-commits"
+
+_UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def ref_component(text: str) -> str:
+    """``text`` made safe as one component of a Git branch name (``git check-ref-format``)."""
+    cleaned = _UNSAFE_REF.sub("-", text.strip()).strip(".-")
+    cleaned = re.sub(r"\.{2,}", ".", cleaned)
+    if cleaned.endswith(".lock"):
+        cleaned = cleaned[: -len(".lock")] + "-lock"
+    return cleaned[:80] or "unnamed"
+
+
+def branch_name(template: str, version: str) -> str:
+    """``evobot/<template>/<version>``: one branch per template version and consumer."""
+    return f"evobot/{ref_component(template)}/{ref_component(version)}"
+
+
+def diff_trees(current: Mapping[str, File], target: Mapping[str, File]) -> dict[str, File | None]:
+    """Paths whose content or mode differ (``None``: delete), ignoring identical files."""
+    changed: dict[str, File | None] = {}
+    for path, f in target.items():
+        if current.get(path) != f:
+            changed[path] = f
+    for path in current:
+        if path not in target:
+            changed[path] = None
+    return changed
+
+
+def _inline(data: bytes) -> str | None:
+    """The file as inline tree content, if the API can carry it unchanged (UTF-8 text)."""
+    if is_binary(data):
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def tree_changes(
+    forge: Forge, repo: str, diff: Mapping[str, File | None]
+) -> tuple[dict[str, TreeChange], dict[str, bytes]]:
+    """Tree entries for ``diff``: inline text, a blob (one request each) for binary content.
+
+    Also returns the bytes of binary files, for the change digest.
+    """
+    changes: dict[str, TreeChange] = {}
+    binary: dict[str, bytes] = {}
+    for path in sorted(diff):
+        f = diff[path]
+        if f is None:
+            changes[path] = TreeChange(delete=True)
+            continue
+        text = _inline(f.data)
+        if text is None:
+            binary[path] = f.data
+            changes[path] = TreeChange(mode=f.mode, sha=forge.create_blob(repo, f.data))
+        else:
+            changes[path] = TreeChange(mode=f.mode, content=text)
+    return changes, binary
+
+
+def _digest_of(diff: Mapping[str, File | None]) -> str:
+    as_changes: dict[str, TreeChange] = {}
+    blobs: dict[str, bytes] = {}
+    for path, f in diff.items():
+        if f is None:
+            as_changes[path] = TreeChange(delete=True)
+        else:
+            as_changes[path] = TreeChange(mode=f.mode)
+            blobs[path] = f.data
+    return change_digest(as_changes, blobs)
+
+
+@dataclass(frozen=True)
+class PrOutcome:
+    """What happened to the evolution PR of one consumer."""
+
+    action: Literal["created", "updated", "unchanged", "blocked", "no-change"]
+    branch: str
+    message: str
+    number: int | None = None
+    url: str | None = None
+    commit: str | None = None
+    superseded: tuple[int, ...] = ()
+
+
+def _base_tree(forge: Forge, snapshot: Snapshot) -> str:
+    if snapshot.tree_sha:
+        return snapshot.tree_sha
+    return forge.get_commit(snapshot.repo, snapshot.commit_sha).tree_sha
+
+
+def _write_commit(
+    forge: Forge, snapshot: Snapshot, diff: Mapping[str, File | None], message: str
+) -> str:
+    changes, _ = tree_changes(forge, snapshot.repo, diff)
+    tree = forge.create_tree(snapshot.repo, _base_tree(forge, snapshot), changes)
+    return forge.create_commit(snapshot.repo, message, tree, [snapshot.commit_sha])
+
+
+def _warn_human_commits(forge: Forge, repo: str, pull: PullRequest) -> None:
+    marker = comment_marker(HUMAN_COMMITS)
+    for comment in forge.list_comments(repo, pull.number):
+        if marker in comment.body:
+            return
+    forge.create_comment(
+        repo,
+        pull.number,
+        "Someone pushed commits to this branch, so evobot will no longer force-push it and "
+        "this PR keeps your changes. Newer template versions still get their own PR.\n\n"
+        "To throw the extra commits away and let evobot rebuild the branch, comment "
+        "`/evobot recreate`.\n\n" + marker,
+    )
+
+
+def open_or_update_evolution_pr(
+    forge: Forge,
+    repo: RepoInfo,
+    snapshot: Snapshot,
+    open_pulls: Sequence[PullRequest],
+    evolution: Evolution,
+    *,
+    title: str,
+    body: str,
+    recreate: bool = False,
+    labels: Sequence[str] = EVOLUTION_LABELS,
+) -> PrOutcome:
+    """Create, update or leave the evolution PR of one consumer; close the ones it supersedes.
+
+    ``snapshot`` is the default branch as read (its tree is what ``evolution`` started from);
+    ``open_pulls`` are the repository's open PRs from ``evobot/`` branches, read once.
+    """
+    name = evolution.template.manifest.name
+    version = evolution.to_version.ref or evolution.to_version.commit[:12]
+    branch = branch_name(name, version)
+    prefix = f"evobot/{ref_component(name)}/"
+    diff = diff_trees(snapshot.tree, evolution.tree)
+    if not diff:
+        return PrOutcome("no-change", branch, f"{repo.full_name} is up to date with {version}")
+    digest = _digest_of(diff)
+    message = (
+        f"evobot: update {name} to {version}\n\n"
+        f"Template: {evolution.template.source} at {evolution.template.commit}\n"
+    )
+    existing = next((p for p in open_pulls if p.head_ref == branch), None)
+    older = [p for p in open_pulls if p.head_ref.startswith(prefix) and p.head_ref != branch]
+
+    if existing is not None:
+        marker = PrMarker.parse(existing.body)
+        ours = marker is not None and marker.head == existing.head_sha
+        if not ours and not recreate:
+            _warn_human_commits(forge, repo.full_name, existing)
+            return PrOutcome(
+                "blocked",
+                branch,
+                f"#{existing.number} has commits evobot did not write; not force-pushing",
+                existing.number,
+                existing.html_url,
+                existing.head_sha,
+            )
+        if ours and marker is not None and marker.digest == digest and not recreate:
+            wanted = with_pr_marker(body, marker)
+            if existing.title != title or existing.body != wanted:
+                forge.update_pull(repo.full_name, existing.number, title=title, body=wanted)
+            return PrOutcome(
+                "unchanged",
+                branch,
+                f"#{existing.number} already carries this change",
+                existing.number,
+                existing.html_url,
+                existing.head_sha,
+            )
+        commit = _write_commit(forge, snapshot, diff, message)
+        forge.update_branch(repo.full_name, branch, commit, force=True)
+        new_marker = PrMarker(branch, commit, snapshot.commit_sha, digest, name, version)
+        forge.update_pull(
+            repo.full_name,
+            existing.number,
+            title=title,
+            body=with_pr_marker(body, new_marker),
+        )
+        missing = [label for label in labels if label not in existing.labels]
+        if missing:
+            forge.add_labels(repo.full_name, existing.number, missing)
+        superseded = _supersede(forge, repo.full_name, older, existing)
+        return PrOutcome(
+            "updated",
+            branch,
+            f"#{existing.number} updated",
+            existing.number,
+            existing.html_url,
+            commit,
+            superseded,
+        )
+
+    commit = _write_commit(forge, snapshot, diff, message)
+    if not forge.create_branch(repo.full_name, branch, commit):
+        # Left over from a closed PR: the branch is the bot's, so it may be reset.
+        forge.update_branch(repo.full_name, branch, commit, force=True)
+    new_marker = PrMarker(branch, commit, snapshot.commit_sha, digest, name, version)
+    pull = forge.create_pull(
+        repo.full_name,
+        title=title,
+        body=with_pr_marker(body, new_marker),
+        head=branch,
+        base=repo.default_branch,
+    )
+    forge.add_labels(repo.full_name, pull.number, list(labels))
+    superseded = _supersede(forge, repo.full_name, older, pull)
+    log.info("forge.pr_created", repo=repo.full_name, number=pull.number, branch=branch)
+    return PrOutcome(
+        "created", branch, f"opened #{pull.number}", pull.number, pull.html_url, commit, superseded
+    )
+
+
+def _supersede(
+    forge: Forge, repo: str, older: Sequence[PullRequest], newer: PullRequest
+) -> tuple[int, ...]:
+    closed: list[int] = []
+    for pull in older:
+        forge.create_comment(
+            repo,
+            pull.number,
+            f"Superseded by #{newer.number} ({newer.html_url}), which carries a newer template "
+            f"version. Closing this one.\n\n{comment_marker('superseded', newer.number)}",
+        )
+        forge.update_pull(repo, pull.number, state="closed")
+        closed.append(pull.number)
+    return tuple(closed)
+
+
+@dataclass(frozen=True)
+class RevertOutcome:
+    action: Literal["created", "updated", "no-change"]
+    branch: str
+    message: str
+    number: int | None = None
+    url: str | None = None
+    reverted: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+
+
+def _revert_body(
+    evolution_pr: PullRequest,
+    reverted: Sequence[str],
+    conflicts: Sequence[str],
+    state: CommitState | None,
+) -> str:
+    lines = [
+        f"Reverts the evolution in #{evolution_pr.number} ({evolution_pr.title}).",
+        "",
+        "Each file the evolution touched was merged back three ways (evolution result as base, "
+        "the current default branch as ours, the pre-evolution content as theirs), so edits "
+        "made since the evolution stay.",
+        "",
+    ]
+    if state is not None and state.failing:
+        lines.append("### Failing checks")
+        for check in state.failing:
+            link = f"[{check.name}]({check.url})" if check.url else check.name
+            lines.append(f"- {link} ({check.conclusion or check.state}) on `{state.sha[:12]}`")
+        lines.append("")
+    if conflicts:
+        lines.append("### Conflicts to resolve")
+        lines.append("These files changed both in the evolution and since; they carry markers:")
+        lines.extend(f"- `{path}`" for path in conflicts)
+        lines.append("")
+    lines.append(f"### Files reverted ({len(reverted)})")
+    lines.extend(f"- `{path}`" for path in reverted[:200])
+    if len(reverted) > 200:
+        lines.append(f"- … and {len(reverted) - 200} more")
+    lines.append("")
+    lines.append(comment_marker("revert", evolution_pr.number))
+    return "\n".join(lines)
+
+
+def open_revert_pr(
+    forge: Forge,
+    repo: str,
+    number: int,
+    *,
+    state: CommitState | None = None,
+    labels: Sequence[str] = REVERT_LABELS,
+) -> RevertOutcome:
+    """Open (or update) ``evobot/revert/<number>`` reverting a merged evolution PR's changes."""
+    pull = forge.get_pull(repo, number)
+    if not pull.merged:
+        raise ForgeError(f"{repo}#{number} is not merged; there is nothing to revert")
+    marker = PrMarker.parse(pull.body)
+    if marker is not None:
+        evolved, before = marker.head, marker.base
+    elif pull.merge_commit_sha:
+        evolved = pull.merge_commit_sha
+        parents = forge.get_commit(repo, evolved).parents
+        if not parents:
+            raise ForgeError(f"{repo}#{number}: its merge commit has no parent")
+        before = parents[0]
+    else:
+        raise ForgeError(f"{repo}#{number} records neither evobot's commit nor a merge commit")
+    info = forge.get_repository(repo)
+    current = forge.read_tree(repo, info.default_branch)
+    evolved_tree = forge.read_tree(repo, evolved).tree
+    before_tree = forge.read_tree(repo, before).tree
+    touched = diff_trees(before_tree, evolved_tree)
+    base: Tree = {p: evolved_tree[p] for p in touched if p in evolved_tree}
+    theirs: Tree = {p: before_tree[p] for p in touched if p in before_tree}
+    merged = merge_trees(base, theirs, current.tree, template_label=f"before #{number}")
+    diff = diff_trees(current.tree, merged.tree)
+    branch = f"evobot/revert/{number}"
+    if not diff:
+        return RevertOutcome("no-change", branch, f"the changes of #{number} are already gone")
+    commit = _write_commit(
+        forge,
+        current,
+        diff,
+        f"evobot: revert #{number}\n\nReverts the evolution commit {evolved}.\n",
+    )
+    if not forge.create_branch(repo, branch, commit):
+        forge.update_branch(repo, branch, commit, force=True)
+    body = _revert_body(pull, sorted(diff), merged.conflicts, state)
+    title = f"evobot: revert #{number} ({pull.title})"
+    existing = forge.find_pull(repo, branch)
+    if existing is not None and existing.state == "open":
+        forge.update_pull(repo, existing.number, title=title, body=body)
+        return RevertOutcome(
+            "updated",
+            branch,
+            f"#{existing.number} updated",
+            existing.number,
+            existing.html_url,
+            tuple(sorted(diff)),
+            merged.conflicts,
+        )
+    created = forge.create_pull(repo, title=title, body=body, head=branch, base=info.default_branch)
+    forge.add_labels(repo, created.number, list(labels))
+    return RevertOutcome(
+        "created",
+        branch,
+        f"opened #{created.number}",
+        created.number,
+        created.html_url,
+        tuple(sorted(diff)),
+        merged.conflicts,
+    )
