@@ -119,3 +119,14 @@ def test_credentials_in_the_template_url_are_never_recorded() -> None:
     assert "ghs_TOKEN123" not in raw and "x-access-token" not in raw
     assert statement.external.template == "https://github.com/acme/t.git"
     assert "git+https://github.com/acme/t.git@v1.2.0" in raw
+
+
+def test_a_rerun_keeps_the_existing_provenance_file() -> None:
+    from bot.report.provenance import provenance_file
+
+    first = provenance_file(_build())
+    rerun = _build(clock=lambda: _fixed_clock() + timedelta(days=1), new_id=lambda: "inv-9")
+    assert provenance_file(rerun, first) is first
+    changed = _build(answers={"service_name": "other", "port": 8080})
+    assert provenance_file(changed, first).data == dump_statement(changed)
+    assert provenance_file(rerun, File(b"garbage")).data == dump_statement(rerun)
