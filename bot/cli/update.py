@@ -1,9 +1,184 @@
-"""`evobot` commands of this feature (being written)."""
+"""`evobot update`: evolve a local consumer checkout (git work tree or plain directory) in place."""
 
 from __future__ import annotations
 
+import stat
+import subprocess
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from bot.cli._output import JsonOption, console, err_console, print_json
+from bot.consumer import TemplateVersion, load_consumer_config
+from bot.errors import MergeError
+from bot.evolution import Evolution, FileStatus, evolve_consumer
+from bot.tree import File, Tree, read_tree, write_tree
+
+__all__ = ["register"]
+
+_STYLE = {
+    FileStatus.UNCHANGED: "dim",
+    FileStatus.UPDATED: "cyan",
+    FileStatus.ADDED: "green",
+    FileStatus.DELETED: "red",
+    FileStatus.CONFLICT: "bold yellow",
+}
+
+
+class ConflictStyleChoice(StrEnum):
+    INLINE = "inline"
+    REJ = "rej"
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+    )
+
+
+def _git_top(root: Path) -> Path | None:
+    """The work tree's top level when ``root`` lies in a git work tree, else None."""
+    proc = _git(root, "rev-parse", "--show-toplevel")
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    return Path(proc.stdout.strip())
+
+
+def _refuse_dirty(root: Path) -> None:
+    proc = _git(root, "status", "--porcelain", "--untracked-files=all", "--", ".")
+    if proc.returncode != 0:
+        raise MergeError(f"{root}: `git status` failed: {proc.stderr.strip()}")
+    dirty = [line[3:] for line in proc.stdout.splitlines() if line.strip()]
+    if dirty:
+        shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
+        raise MergeError(
+            f"{root}: the git work tree has uncommitted changes: {shown}",
+            hint="commit or stash them first, or pass --allow-dirty",
+        )
+
+
+def _read_consumer(root: Path, in_git: bool) -> Tree:
+    """The consumer's files; in a git work tree only tracked and not-ignored ones (no .venv)."""
+    if not in_git:
+        return read_tree(root)
+    proc = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name")
+    if proc.returncode != 0:
+        raise MergeError(f"{root}: `git ls-files` failed: {proc.stderr.strip()}")
+    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    tree: Tree = {}
+    for listed in sorted(set(proc.stdout.split("\0"))):
+        if not listed.startswith(prefix) or not listed:
+            continue
+        rel = listed[len(prefix) :]
+        full = root / rel
+        if full.is_symlink() and not full.resolve().is_relative_to(root):
+            raise MergeError(f"{rel}: symlink points outside {root}; refusing to read it")
+        if not full.is_file():
+            continue  # deleted but still in the index
+        tree[rel] = File(full.read_bytes(), bool(full.stat().st_mode & stat.S_IXUSR))
+    return tree
+
+
+def _version(v: TemplateVersion) -> dict[str, Any]:
+    return {"ref": v.ref, "commit": v.commit}
+
+
+def _report(evolution: Evolution, *, dry_run: bool) -> dict[str, Any]:
+    return {
+        "from": _version(evolution.from_version),
+        "to": _version(evolution.to_version),
+        "files": [
+            {"path": o.path, "status": o.status.value, "detail": o.detail} for o in evolution.files
+        ],
+        "conflicts": list(evolution.conflicts),
+        "changed": evolution.changed,
+        "dry_run": dry_run,
+        "migrations": list(evolution.migrations),
+        "notes": list(evolution.notes),
+    }
+
+
+def _print_human(evolution: Evolution, root: Path, *, dry_run: bool) -> None:
+    def name(v: TemplateVersion) -> str:
+        return f"{v.ref or '(no ref)'} ({v.commit[:12]})"
+
+    head = "would update" if dry_run else "updated"
+    if not evolution.changed:
+        console.print(
+            f"{root}: up to date with {name(evolution.to_version)}; nothing to do",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    console.print(
+        f"{root}: {head} {name(evolution.from_version)} -> {name(evolution.to_version)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    shown = [o for o in evolution.files if o.status is not FileStatus.UNCHANGED]
+    if shown:
+        table = Table("status", "path", "detail", box=None, pad_edge=False)
+        for o in shown:
+            table.add_row(f"[{_STYLE[o.status]}]{o.status.value}[/]", o.path, o.detail or "")
+        console.print(table)
+    quiet = len(evolution.files) - len(shown)
+    if quiet:
+        console.print(f"[dim]{quiet} template file(s) unchanged[/]")
+    for note in evolution.notes:
+        console.print(f"[dim]{note}[/]", highlight=False, soft_wrap=True)
+    if evolution.conflicts:
+        err_console.print(
+            f"[bold yellow]{len(evolution.conflicts)} conflict(s)[/] to resolve by hand: "
+            + ", ".join(evolution.conflicts),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if dry_run:
+        console.print("[dim]dry run: nothing written[/]")
+
+
+def update(
+    path: Annotated[
+        Path, typer.Argument(help="The consumer directory (holding .evobot.yml).")
+    ] = Path(),
+    vcs_ref: Annotated[
+        str | None,
+        typer.Option("--vcs-ref", help="Template version: tag, branch or commit (default newest)."),
+    ] = None,
+    conflict: Annotated[
+        ConflictStyleChoice,
+        typer.Option("--conflict", help="Write conflicts as inline markers or as .rej files."),
+    ] = ConflictStyleChoice.INLINE,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan; write nothing.")
+    ] = False,
+    allow_dirty: Annotated[
+        bool, typer.Option("--allow-dirty", help="Run even with uncommitted changes.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Evolve a consumer to a newer template version, keeping its local edits."""
+    if not path.is_dir():
+        raise MergeError(f"{path}: not a directory")
+    root = path.resolve()
+    in_git = _git_top(root) is not None
+    if in_git and not allow_dirty:
+        _refuse_dirty(root)
+    config = load_consumer_config(root)
+    ours = _read_consumer(root, in_git)
+    evolution = evolve_consumer(ours, config, vcs_ref=vcs_ref, conflict_style=conflict.value)
+    if evolution.changed and not dry_run:
+        written: dict[str, File] = evolution.written
+        write_tree(root, written, delete=evolution.deleted)
+    if json_output:
+        print_json(_report(evolution, dry_run=dry_run))
+    else:
+        _print_human(evolution, root, dry_run=dry_run)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `evobot update` to ``app``."""
+    app.command("update")(update)
