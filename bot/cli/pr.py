@@ -1,9 +1,221 @@
-"""`evobot` commands of this feature (being written)."""
+"""`evobot pr open|revert`: evolve one remote consumer into an evolution PR, or revert one."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import urllib.parse
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+from bot.cli._output import JsonOption, console, print_json
+from bot.consumer import CONFIG_NAME, parse_consumer_config
+from bot.errors import ConsumerConfigError
+from bot.evolution import Evolution, evolve_consumer
+from bot.forge import (
+    ForgeSettings,
+    GitHubForge,
+    credentials_from_env,
+    open_or_update_evolution_pr,
+    open_revert_pr,
+)
+from bot.forge.auth import DEFAULT_API_URL
+from bot.forge.evolution_pr import read_consumer
+from bot.tree import Tree
+
+__all__ = ["register"]
+
+RepoOption = Annotated[str, typer.Option("--repo", help="The consumer repository, OWNER/NAME.")]
+BaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base-url",
+        envvar="EVOBOT_GITHUB_URL",
+        help="GitHub API URL (Enterprise: https://HOST/api/v3). Default: api.github.com.",
+    ),
+]
+
+
+def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
+    settings = ForgeSettings(
+        base_url=(base_url or DEFAULT_API_URL).rstrip("/"), write_interval=write_interval
+    )
+    return GitHubForge(credentials_from_env(os.environ), settings=settings)
+
+
+def _template_headers(forge: GitHubForge, source: str) -> list[str]:
+    """Credentials for the template's git URL, only when it lives on the same GitHub."""
+    parsed = urllib.parse.urlsplit(source)
+    if parsed.scheme not in ("http", "https") or parsed.netloc != forge.git_host():
+        return []
+    path = parsed.path.strip("/").removesuffix(".git").split("/")
+    if len(path) < 2:
+        return []
+    return [forge.git_http_header(f"{path[0]}/{path[1]}")]
+
+
+def _with_provenance(evolution: Evolution, ours: Tree, repo: str) -> tuple[Tree, str]:
+    """The tree to commit, with `.evobot/provenance.json`, and that file's sha256."""
+    from bot.report.provenance import (
+        PROVENANCE_PATH,
+        provenance_file,
+        provenance_for_evolution,
+    )
+
+    statement = provenance_for_evolution(evolution, clock=lambda: datetime.now(UTC), consumer=repo)
+    f = provenance_file(statement, existing=ours.get(PROVENANCE_PATH))
+    tree = dict(evolution.tree)
+    tree[PROVENANCE_PATH] = f
+    return tree, hashlib.sha256(f.data).hexdigest()
+
+
+def _body(evolution: Evolution, ours: Tree, target: Tree, digest: str, repo: str) -> str:
+    from bot.report.churn import compute_churn
+    from bot.report.pr_body import render_pr_body
+
+    return render_pr_body(
+        evolution,
+        checks=None,
+        churn=compute_churn(ours, target),
+        provenance_digest=digest,
+        repo=repo,
+        template_url=evolution.template.source,
+    )
+
+
+def pr_open(
+    repo: str,
+    *,
+    vcs_ref: str | None,
+    base_url: str | None,
+    cache_dir: Path | None,
+    recreate: bool,
+    write_interval: float = 1.0,
+) -> dict[str, Any]:
+    """Evolve ``repo`` and open or update its evolution PR; the outcome as a dict."""
+    forge = _forge(base_url, write_interval)
+    state = read_consumer(forge, repo)
+    ours = state.snapshot.tree
+    if CONFIG_NAME not in ours:
+        raise ConsumerConfigError(
+            f"{repo}: no {CONFIG_NAME} on {state.repo.default_branch}; not an evobot consumer"
+        )
+    config = parse_consumer_config(ours[CONFIG_NAME].data, source=f"{repo}:{CONFIG_NAME}")
+    evolution = evolve_consumer(
+        ours,
+        config,
+        vcs_ref=vcs_ref,
+        git_http_headers=_template_headers(forge, config.template),
+        cache_dir=cache_dir,
+    )
+    result: dict[str, Any] = {
+        "repo": repo,
+        "from": evolution.from_version.ref or evolution.from_version.commit,
+        "to": evolution.to_version.ref or evolution.to_version.commit,
+        "conflicts": list(evolution.conflicts),
+    }
+    if not evolution.changed:
+        result.update(action="no-change", message=f"{repo} is up to date; no PR")
+    else:
+        target, digest = _with_provenance(evolution, ours, repo)
+        evolved = replace(evolution, tree=target)
+        version = evolution.to_version.ref or evolution.to_version.commit[:12]
+        outcome = open_or_update_evolution_pr(
+            forge,
+            state.repo,
+            state.snapshot,
+            state.open_pulls,
+            evolved,
+            title=f"evobot: update {evolution.template.manifest.name} to {version}",
+            body=_body(evolution, ours, target, digest, repo),
+            recreate=recreate,
+        )
+        result.update(
+            action=outcome.action,
+            message=outcome.message,
+            number=outcome.number,
+            url=outcome.url,
+            branch=outcome.branch,
+            commit=outcome.commit,
+            superseded=list(outcome.superseded),
+        )
+    result["requests"] = forge.requests
+    return result
+
+
+def pr_revert(repo: str, number: int, *, base_url: str | None) -> dict[str, Any]:
+    """Open (or update) the revert PR of merged evolution PR ``number``."""
+    forge = _forge(base_url, 1.0)
+    info = forge.get_repository(repo)
+    head = forge.get_commit(repo, info.default_branch)
+    state = forge.commit_state(repo, head.sha, branch=info.default_branch)
+    outcome = open_revert_pr(forge, repo, number, state=state)
+    return {
+        "repo": repo,
+        "action": outcome.action,
+        "message": outcome.message,
+        "number": outcome.number,
+        "url": outcome.url,
+        "branch": outcome.branch,
+        "reverted": list(outcome.reverted),
+        "conflicts": list(outcome.conflicts),
+        "failing_checks": [c.name for c in state.failing],
+        "requests": forge.requests,
+    }
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `evobot pr open` and `evobot pr revert`."""
+    pr = typer.Typer(help="Evolution and revert pull requests on GitHub.", no_args_is_help=True)
+
+    @pr.command("open")
+    def open_cmd(
+        repo: RepoOption,
+        vcs_ref: Annotated[
+            str | None, typer.Option("--vcs-ref", help="Template tag, branch or commit.")
+        ] = None,
+        base_url: BaseUrlOption = None,
+        cache_dir: Annotated[
+            Path | None, typer.Option("--cache-dir", help="Cache for template clones.")
+        ] = None,
+        recreate: Annotated[
+            bool, typer.Option("--recreate", help="Rebuild the branch over human commits.")
+        ] = False,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Evolve one remote consumer and open or update its evolution PR."""
+        result = pr_open(
+            repo, vcs_ref=vcs_ref, base_url=base_url, cache_dir=cache_dir, recreate=recreate
+        )
+        if as_json:
+            print_json(result)
+            return
+        console.print(
+            f"{repo}: {result['from']} -> {result['to']}: {result['message']}"
+            + (f" {result['url']}" if result.get("url") else "")
+            + f" ({result['requests']} requests)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    @pr.command("revert")
+    def revert_cmd(
+        repo: RepoOption,
+        number: Annotated[int, typer.Option("--pr", help="The merged evolution PR.")],
+        base_url: BaseUrlOption = None,
+        as_json: JsonOption = False,
+    ) -> None:
+        """Open a PR reverting a merged evolution PR's changes (later edits survive)."""
+        result = pr_revert(repo, number, base_url=base_url)
+        if as_json:
+            print_json(result)
+            return
+        console.print(f"{repo}: {result['message']} {result['url'] or ''}", highlight=False)
+        for path in result["conflicts"]:
+            console.print(f"  conflict: {path}", highlight=False)
+
+    app.add_typer(pr, name="pr")

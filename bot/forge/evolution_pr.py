@@ -24,12 +24,14 @@ from bot.tree import File, Tree, is_binary
 __all__ = [
     "EVOLUTION_LABELS",
     "REVERT_LABELS",
+    "ConsumerState",
     "PrOutcome",
     "RevertOutcome",
     "branch_name",
     "diff_trees",
     "open_or_update_evolution_pr",
     "open_revert_pr",
+    "read_consumer",
     "ref_component",
     "tree_changes",
 ]
@@ -115,6 +117,30 @@ def _digest_of(diff: Mapping[str, File | None]) -> str:
 
 
 @dataclass(frozen=True)
+class ConsumerState:
+    """A consumer as read for an evolution: its default branch files and open bot PRs."""
+
+    repo: RepoInfo
+    snapshot: Snapshot
+    open_pulls: tuple[PullRequest, ...]
+
+
+def read_consumer(forge: Forge, repo: str) -> ConsumerState:
+    """Read the default branch's files and the open ``evobot/`` PRs: two API requests.
+
+    The default branch's name comes from an open bot PR's base when there is one (every
+    evolution PR targets it); only a consumer without any asks for the repository (a third).
+    """
+    snapshot = forge.read_tree(repo)
+    pulls = tuple(forge.list_open_pulls(repo, head_prefix="evobot/"))
+    bases = [
+        p.base_ref for p in pulls if p.base_ref and not p.head_ref.startswith("evobot/revert/")
+    ]
+    info = RepoInfo(repo, bases[0], "") if bases else forge.get_repository(repo)
+    return ConsumerState(info, snapshot, pulls)
+
+
+@dataclass(frozen=True)
 class PrOutcome:
     """What happened to the evolution PR of one consumer."""
 
@@ -186,7 +212,11 @@ def open_or_update_evolution_pr(
         f"Template: {evolution.template.source} at {evolution.template.commit}\n"
     )
     existing = next((p for p in open_pulls if p.head_ref == branch), None)
-    older = [p for p in open_pulls if p.head_ref.startswith(prefix) and p.head_ref != branch]
+    older = [
+        p
+        for p in open_pulls
+        if p.head_ref.startswith(prefix) and p.head_ref != branch and p.state == "open"
+    ]
 
     if existing is not None:
         marker = PrMarker.parse(existing.body)
