@@ -9,13 +9,14 @@ flagged as noise so reviewers can skip them.
 from __future__ import annotations
 
 import ast
+import bisect
 import enum
 import io
 import json
 import re
 import tokenize
 import tomllib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -138,24 +139,79 @@ def count_line_changes(old: Sequence[bytes], new: Sequence[bytes]) -> tuple[int,
     Runs of deletions and insertions between two equal blocks form one hunk; ``min(ins, del)``
     of it are changed lines and the rest are plain additions or removals.
     """
-    start = 0
-    limit = min(len(old), len(new))
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end_old, end_new = len(old), len(new)
-    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
-        end_old -= 1
-        end_new -= 1
-    a, b = old[start:end_old], new[start:end_new]
-    if not a or not b:
-        return len(b), len(a), 0
     # Intern lines as small ints: exact (no hash collisions) and cheap for rapidfuzz.
     ids: dict[bytes, int] = {}
-    a_ids = [ids.setdefault(line, len(ids)) for line in a]
-    b_ids = [ids.setdefault(line, len(ids)) for line in b]
+    a = [ids.setdefault(line, len(ids)) for line in old]
+    b = [ids.setdefault(line, len(ids)) for line in new]
+    return _count(a, b)
+
+
+# rapidfuzz's LCS opcodes keep a bit matrix of len(a) * len(b) bits; above this many cells a
+# block is first cut at lines unique to both sides (patience-diff anchors).
+_MAX_CELLS = 4_000_000
+
+
+def _trim(a: Sequence[int], b: Sequence[int]) -> tuple[Sequence[int], Sequence[int]]:
+    start = 0
+    limit = min(len(a), len(b))
+    while start < limit and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a -= 1
+        end_b -= 1
+    return a[start:end_a], b[start:end_b]
+
+
+def _anchors(a: Sequence[int], b: Sequence[int]) -> list[tuple[int, int]]:
+    """Lines occurring once on each side, in an order both sides agree on (longest run)."""
+    count_a = Counter(a)
+    count_b = Counter(b)
+    where_b = {line: j for j, line in enumerate(b) if count_b[line] == 1}
+    pairs = [(i, where_b[x]) for i, x in enumerate(a) if count_a[x] == 1 and x in where_b]
+    # Longest increasing subsequence of the b positions (patience sorting).
+    tails: list[int] = []
+    tail_index: list[int] = []
+    back: list[int] = [-1] * len(pairs)
+    for k, (_, j) in enumerate(pairs):
+        pos = bisect.bisect_left(tails, j)
+        if pos == len(tails):
+            tails.append(j)
+            tail_index.append(k)
+        else:
+            tails[pos] = j
+            tail_index[pos] = k
+        back[k] = tail_index[pos - 1] if pos else -1
+    chain = []
+    k = tail_index[-1] if tail_index else -1
+    while k != -1:
+        chain.append(pairs[k])
+        k = back[k]
+    return chain[::-1]
+
+
+def _count(a: Sequence[int], b: Sequence[int]) -> tuple[int, int, int]:
+    a, b = _trim(a, b)
+    if not a or not b:
+        return len(b), len(a), 0
+    if len(a) * len(b) > _MAX_CELLS:
+        anchors = _anchors(a, b)
+        if anchors:
+            totals = [0, 0, 0]
+            prev_i = prev_j = 0
+            for i, j in [*anchors, (len(a), len(b))]:
+                for k, n in enumerate(_count(a[prev_i:i], b[prev_j:j])):
+                    totals[k] += n
+                prev_i, prev_j = i + 1, j + 1
+            return totals[0], totals[1], totals[2]
+        # No anchor to cut at: one hunk, sized by the LCS length alone (linear memory).
+        common = (len(a) + len(b) - Indel.distance(a, b)) // 2
+        ins, dels = len(b) - common, len(a) - common
+        hunk_changed = min(ins, dels)
+        return ins - hunk_changed, dels - hunk_changed, hunk_changed
     added = removed = changed = 0
     ins = dels = 0
-    for op in Indel.opcodes(a_ids, b_ids):
+    for op in Indel.opcodes(a, b):
         if op.tag == "equal":
             hunk_changed = min(ins, dels)
             changed += hunk_changed
@@ -230,23 +286,33 @@ def _normalise_tokens(data: bytes) -> bytes:
     return _WS.sub(b"", data)
 
 
+_WORDS = re.compile(rb"\w+")
+
+
 def classify_noise(path: str, old: bytes, new: bytes) -> NoiseKind | None:
     """The kind of noise a text change is, or None when it is a real change."""
     if old == new:
+        return None
+    unix_old = old.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    unix_new = new.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if unix_old == unix_new:
+        candidate = NoiseKind.LINE_ENDINGS
+    elif _WS.sub(b"", old) == _WS.sub(b"", new):
+        candidate = NoiseKind.WHITESPACE
+    elif _WORDS.findall(old) == _WORDS.findall(new):
+        # Reformatting moves punctuation and space, never words; only then is parsing worth it.
+        candidate = NoiseKind.REFORMAT
+    else:
         return None
     meaning = _same_meaning(path, old, new)
     if meaning is False:
         # Python indentation or YAML nesting: whitespace that changes meaning is not noise.
         return None
-    unix_old = old.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    unix_new = new.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if unix_old == unix_new:
-        return NoiseKind.LINE_ENDINGS
-    if _WS.sub(b"", old) == _WS.sub(b"", new):
-        return NoiseKind.WHITESPACE
-    if meaning is True or _normalise_tokens(old) == _normalise_tokens(new):
-        return NoiseKind.REFORMAT
-    return None
+    if candidate is NoiseKind.REFORMAT and not (
+        meaning is True or _normalise_tokens(old) == _normalise_tokens(new)
+    ):
+        return None
+    return candidate
 
 
 def _added(path: str, new: File) -> FileChurn:

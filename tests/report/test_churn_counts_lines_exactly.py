@@ -146,3 +146,19 @@ def test_report_round_trips_through_json() -> None:
     report = compute_churn({"a": File(b"1\n")}, {"a": File(b"2\n"), "b": File(b"\0")})
     again = ChurnReport.model_validate(json.loads(report.model_dump_json()))
     assert again == report
+
+
+def test_large_files_are_cut_at_unique_lines_and_still_counted_exactly() -> None:
+    old = [f"line {i}\n".encode() for i in range(5000)]
+    new = list(old)
+    for i in range(0, 5000, 100):
+        new[i] = b"edited\n"  # 50 changed lines
+    del new[2001:2011]  # 10 removed
+    new[4000:4000] = [b"inserted\n"] * 7  # 7 added
+    assert count_line_changes(old, new) == (7, 10, 50)
+    # no unique line to cut at: one hunk sized by the LCS length
+    assert count_line_changes([b"x\n"] * 3000, [b"x\n"] * 2000 + [b"y\n"] * 2500) == (
+        1500,
+        0,
+        1000,
+    )
