@@ -15,7 +15,7 @@ from bot.template.manifest import (
     parse_tag_version,
 )
 from bot.template.render import render_template
-from bot.template.sandbox import RenderLimits
+from bot.template.sandbox import RenderLimits, Sandbox
 from bot.template.source import ResolvedTemplate, list_versions, open_template, redact_url
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Question",
     "RenderLimits",
     "ResolvedTemplate",
+    "Sandbox",
     "Validator",
     "coerce_answer",
     "list_versions",

@@ -8,6 +8,7 @@ name it when a limit kills the process. The same functions serve trusted in-proc
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import sys
@@ -19,6 +20,7 @@ from typing import Any, Literal
 from jinja2 import (
     FunctionLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
@@ -132,11 +134,52 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+class _Compiled:
+    """Compiled templates of one template root, reused while their files are unchanged.
+
+    A worker serving many renders of one template version (a rollout) compiles each file once.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.envs = {"\n": make_env(root), "\r\n": make_env(root, newline="\r\n")}
+        self.templates: dict[tuple[str, int, int], Template] = {}
+
+    def get(self, name: str) -> Template:
+        env = self.envs["\n"]
+        try:
+            st = (Path(self.root) / name).stat()
+            key: tuple[str, int, int] | None = (name, st.st_mtime_ns, st.st_size)
+        except OSError:
+            key = None
+        if key is not None and key in self.templates:
+            return self.templates[key]
+        source = _source_of(env, name)
+        # Keep a CRLF template's line endings: Jinja would normalise them to LF.
+        chosen = self.envs["\r\n" if "\r\n" in source else "\n"]
+        code = chosen.compile(source, name, name)
+        template = chosen.template_class.from_code(chosen, code, chosen.make_globals(None))
+        if key is not None:
+            self.templates[key] = template
+        return template
+
+
+_COMPILED: dict[str, _Compiled] = {}
+_MAX_ROOTS = 8
+
+
+def _compiled(root: str) -> _Compiled:
+    if root not in _COMPILED:
+        if len(_COMPILED) >= _MAX_ROOTS:
+            _COMPILED.pop(next(iter(_COMPILED)))
+        _COMPILED[root] = _Compiled(root)
+    return _COMPILED[root]
+
+
 def _render(req: Mapping[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
-    root = req["root"]
     answers = req["answers"]
-    envs = {"\n": make_env(root), "\r\n": make_env(root, newline="\r\n")}
-    env = envs["\n"]
+    compiled = _compiled(req["root"])
+    env = compiled.envs["\n"]
     names: dict[str, str] = {}
     files: dict[str, str] = {}
     for path, part in req.get("names", []):
@@ -150,12 +193,7 @@ def _render(req: Mapping[str, Any], progress: Callable[[str], None]) -> dict[str
     for name in req.get("files", []):
         progress(name)
         try:
-            source = _source_of(env, name)
-            # Keep a CRLF template's line endings: Jinja would normalise them to LF.
-            chosen = envs["\r\n" if "\r\n" in source else "\n"]
-            code = chosen.compile(source, name, name)
-            template = chosen.template_class.from_code(chosen, code, chosen.make_globals(None))
-            files[name] = template.render(answers)
+            files[name] = compiled.get(name).render(answers)
         except TemplateSyntaxError as exc:
             where = exc.filename or exc.name or name
             return _error("syntax", where, exc.message or str(exc), exc.lineno)
@@ -202,16 +240,35 @@ def _classify(
     return _error("error", file, f"{type(exc).__name__}: {exc}", line)
 
 
+_EVAL_ENV: list[SandboxedEnvironment] = []
+_EVAL_CACHE: dict[tuple[str, str], Any] = {}
+
+
+def _cached(key: tuple[str, str], build: Callable[[], Any]) -> Any:
+    if key not in _EVAL_CACHE:
+        if len(_EVAL_CACHE) > 1000:
+            _EVAL_CACHE.clear()
+        _EVAL_CACHE[key] = build()
+    return _EVAL_CACHE[key]
+
+
 def _eval(req: Mapping[str, Any]) -> dict[str, Any]:
-    env = make_env(None)
+    if not _EVAL_ENV:
+        _EVAL_ENV.append(make_env(None))
+    env = _EVAL_ENV[0]
     kind = req["kind"]
     source = req["source"]
     context = req.get("context", {})
     try:
         if kind == "template":
-            value: Any = env.from_string(source).render(context)
+            value: Any = _cached(("template", source), lambda: env.from_string(source)).render(
+                context
+            )
         else:
-            value = env.compile_expression(source, undefined_to_none=False)(**context)
+            expression = _cached(
+                ("expr", source), lambda: env.compile_expression(source, undefined_to_none=False)
+            )
+            value = expression(**context)
             if kind == "test":
                 value = bool(value)
         return {"ok": True, "value": _jsonable(value)}
@@ -235,16 +292,26 @@ def handle(req: Mapping[str, Any], progress: Callable[[str], None]) -> dict[str,
         return _error("recursion", None, "recursion too deep")
 
 
-def _set_limits(memory_bytes: int, cpu_seconds: int) -> None:
+def _set_memory_limit(memory_bytes: int) -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    if cpu_seconds > 0:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+
+
+def _set_cpu_budget(seconds: float) -> None:
+    """Allow ``seconds`` more CPU time from now (the worker may serve many requests)."""
+    if seconds <= 0:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _old_soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
 def main(argv: list[str]) -> int:
-    """Serve requests from stdin until it closes; argv: memory bytes, CPU seconds."""
-    _set_limits(int(argv[0]), int(argv[1]))
+    """Serve requests from stdin until it closes; argv: the memory limit in bytes."""
+    _set_memory_limit(int(argv[0]))
     out = sys.stdout
 
     def progress(name: str) -> None:
@@ -254,7 +321,9 @@ def main(argv: list[str]) -> int:
     for line in sys.stdin:
         if not line.strip():
             continue
-        response = handle(json.loads(line), progress)
+        request = json.loads(line)
+        _set_cpu_budget(float(request.get("cpu_s", 0)))
+        response = handle(request, progress)
         response["done"] = True
         out.write(json.dumps(response) + "\n")
         out.flush()

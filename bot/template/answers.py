@@ -15,7 +15,7 @@ import yaml
 
 from bot.errors import EvobotError, ManifestError
 from bot.template.manifest import Manifest, Question, is_jinja_template
-from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure
+from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 
 __all__ = ["AnswerError", "AnswerSet", "coerce_answer", "resolve_answers"]
 
@@ -207,18 +207,20 @@ def resolve_answers(
     ask: AskFunction | None = None,
     limits: RenderLimits | None = None,
     on_invalid: Callable[[str, str], None] | None = None,
+    sandbox: Sandbox | None = None,
 ) -> AnswerSet:
     """Resolve every question in order: given value, else ``ask`` (if any), else the default.
 
     Questions whose ``when`` is false get no value. Raises AnswerError naming every missing
     answer, or every invalid one. With ``ask``, an invalid answer is reported through
-    ``on_invalid(name, message)`` and asked again (a few times).
+    ``on_invalid(name, message)`` and asked again (a few times). Pass an open ``sandbox`` to
+    reuse one worker process across calls.
     """
     values: dict[str, Any] = {}
     missing: list[str] = []
     invalid: list[str] = []
-    with Sandbox(limits) as sandbox:
-        evaluator = _Evaluator(sandbox)
+    with using_sandbox(sandbox, limits) as box:
+        evaluator = _Evaluator(box)
 
         def manifest_error(name: str, key: str, exc: SandboxFailure) -> ManifestError:
             return ManifestError(f"template.yml: questions.{name}.{key}: {exc.message}")

@@ -19,7 +19,7 @@ from bot.consumer import CONFIG_NAME
 from bot.errors import RenderError
 from bot.template.globs import matches_any
 from bot.template.manifest import Manifest
-from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure
+from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 from bot.template.source import ResolvedTemplate
 from bot.tree import File, Tree, safe_relpath
 
@@ -108,11 +108,13 @@ def render_template(
     answers: Mapping[str, Any],
     *,
     limits: RenderLimits | None = None,
+    sandbox: Sandbox | None = None,
 ) -> Tree:
     """Render ``template`` with ``answers`` into a tree, or raise RenderError with nothing made.
 
     Excluded paths are dropped; skip-if-exists paths are included (the caller decides); the tree
-    never holds `.evobot.yml`.
+    never holds `.evobot.yml`. Pass an open ``sandbox`` to reuse one worker process across
+    calls (its limits then apply; ``limits`` is ignored).
     """
     manifest = template.manifest
     root = template.root
@@ -138,7 +140,7 @@ def render_template(
                 to_render[part] = f"{manifest.files_dir}/{entry.rel}"
     answers_data = _answers_json(answers)
     try:
-        with Sandbox(limits) as sandbox:
+        with using_sandbox(sandbox, limits) as sandbox:
             # Names first: a file under a name rendering empty, or excluded, is never rendered.
             rendered_names: dict[str, str] = sandbox.request(
                 {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import selectors
 import subprocess
@@ -24,7 +23,7 @@ from typing import Any
 from bot.errors import RenderError
 from bot.template import _worker
 
-__all__ = ["RenderLimits", "Sandbox", "SandboxFailure"]
+__all__ = ["RenderLimits", "Sandbox", "SandboxFailure", "using_sandbox"]
 
 _WORKER = Path(_worker.__file__).resolve()
 
@@ -85,9 +84,8 @@ class Sandbox:
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None:
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-            cpu = math.ceil(self.limits.timeout_s) + 1
             self._proc = subprocess.Popen(
-                [sys.executable, "-I", str(_WORKER), str(self.limits.memory_bytes), str(cpu)],
+                [sys.executable, "-I", str(_WORKER), str(self.limits.memory_bytes)],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=self._stderr,
@@ -130,7 +128,7 @@ class Sandbox:
         assert proc.stdin is not None and proc.stdout is not None
         current: str | None = None
         try:
-            proc.stdin.write(json.dumps(req).encode() + b"\n")
+            proc.stdin.write(json.dumps({**req, "cpu_s": self.limits.timeout_s}).encode() + b"\n")
             proc.stdin.flush()
         except BrokenPipeError:
             return self._died(proc, current)
@@ -198,3 +196,10 @@ class Sandbox:
         raise SandboxFailure(
             f"{where}: the render worker failed: {detail[0]}", kind="crash", file=current
         )
+
+
+def using_sandbox(
+    sandbox: Sandbox | None, limits: RenderLimits | None
+) -> contextlib.AbstractContextManager[Sandbox]:
+    """The caller's ``sandbox`` (left open for more calls), or a new one closed after use."""
+    return contextlib.nullcontext(sandbox) if sandbox is not None else Sandbox(limits)

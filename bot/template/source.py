@@ -291,6 +291,31 @@ def _mirror(
         return git
 
 
+def _cached_checkout(git: _Git, commit: str, subdir: str | None, cache_dir: Path) -> Path:
+    """The files of ``commit`` (under ``subdir``), extracted once into ``cache_dir`` and reused.
+
+    A commit's content never changes, so every later open of it (hundreds in a rollout) finds
+    the same directory, and the render worker can reuse what it compiled from it.
+    """
+    key = commit + (f"-{hashlib.sha256(subdir.encode()).hexdigest()[:12]}" if subdir else "")
+    checkouts = cache_dir / "checkouts"
+    target = checkouts / key
+    if target.is_dir():
+        return target
+    checkouts.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=checkouts))
+    try:
+        _extract(git, commit, subdir, tmp)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not target.is_dir():  # not a concurrent open that got there first
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def _check_subdir(subdir: str | None) -> str | None:
     if subdir is None or subdir.strip("/") in ("", "."):
         return None
@@ -348,10 +373,13 @@ def open_template(
                 return
             git = _Git(git_dir, source, ())
         ref, commit = _resolve_ref(git, vcs_ref, prereleases=prereleases)
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evobot-template-")))
-        checkout = tmp / "template"
-        checkout.mkdir()
-        _extract(git, commit, sub, checkout)
+        if cache_dir is not None:
+            checkout = _cached_checkout(git, commit, sub, cache_dir)
+        else:
+            tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evobot-template-")))
+            checkout = tmp / "template"
+            checkout.mkdir()
+            _extract(git, commit, sub, checkout)
         if not (checkout / MANIFEST_NAME).is_file():
             where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
             raise TemplateSourceError(

@@ -9,7 +9,8 @@ import pytest
 from template_helpers import FAST_LIMITS, make_template
 
 from bot.errors import ManifestError, RenderError
-from bot.template import RenderLimits, open_template, render_template, resolve_answers
+from bot.template import RenderLimits, Sandbox, open_template, render_template, resolve_answers
+from bot.tree import File
 
 
 def _render(root: Path, limits: RenderLimits = FAST_LIMITS) -> None:
@@ -58,3 +59,18 @@ def test_in_process_rendering_gives_the_same_tree(tmp_path: Path) -> None:
         trusted = render_template(template, {"n": 21}, limits=RenderLimits(in_process=True))
     assert child == trusted
     assert child["21.txt"].data == b"42\n"
+
+
+def test_one_sandbox_serves_many_renders_and_recovers_after_a_timeout(tmp_path: Path) -> None:
+    spin = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    good = make_template(tmp_path / "good", {"{{ n }}.txt.jinja": "{{ n }}\n"})
+    bad = make_template(tmp_path / "bad", {"spin.jinja": spin})
+    limits = RenderLimits(timeout_s=1.0, memory_bytes=512 << 20)
+    with Sandbox(limits) as sandbox, open_template(str(good)) as ok, open_template(str(bad)) as b:
+        for n in range(5):
+            assert render_template(ok, {"n": n}, sandbox=sandbox) == {
+                f"{n}.txt": File(f"{n}\n".encode())
+            }
+        with pytest.raises(RenderError, match="time limit"):
+            render_template(b, {}, sandbox=sandbox)
+        assert render_template(ok, {"n": 7}, sandbox=sandbox)["7.txt"].data == b"7\n"

@@ -167,3 +167,16 @@ def test_bare_repository_path(tmp_path: Path) -> None:
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "--bare", "-q", str(repo), str(bare))
     assert _version_of(str(bare))[:2] == ("3.0.0", commits["3.0.0"])
+
+
+def test_cache_reuses_one_checkout_per_commit(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    commits = _repo_with_tags(repo, ["1.0.0", "2.0.0"])
+    cache = tmp_path / "cache"
+    roots = []
+    for ref in ("1.0.0", commits["1.0.0"], "2.0.0"):
+        with open_template(repo.as_uri(), vcs_ref=ref, cache_dir=cache) as template:
+            roots.append(template.root)
+            assert (template.root / "files" / "version.txt").is_file()
+    assert roots[0] == roots[1] != roots[2]
+    assert roots[0].exists()  # cached checkouts outlive the block; temporary ones do not
