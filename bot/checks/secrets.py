@@ -17,8 +17,9 @@ import itertools
 import json
 import math
 import re
+import string
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -62,7 +63,7 @@ _SAME_CHAR = re.compile(r"^(.)\1*$", re.DOTALL)
 _FORMAT_PLACEHOLDER = re.compile(r"x{5,}|\*{3,}|0{8,}|\$\{|\{\{|<[^<>\s]*>", re.IGNORECASE)
 _PLACEHOLDER_MARKS = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|%s\b|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
-    r"1234567|abcdefg|qwerty",
+    r"1234567|abcdefg|qwerty|\{[^{}\s]+\}",
     re.IGNORECASE,
 )
 _PLACEHOLDER_WORDS = (
@@ -89,6 +90,7 @@ _PLACEHOLDER_WORDS = (
     "secret",
     "password",
     "passwd",
+    "token",
     "undefined",
     "default",
     "os.environ",
@@ -311,7 +313,7 @@ _RULES: tuple[_Rule, ...] = (
         "aws-secret-access-key",
         "AWS secret access key",
         _C,
-        r"(?i)[a-z0-9_.-]*(?:aws[a-z0-9_.-]{0,20}secret|secret_?access_?key)[a-z0-9_.-]*"
+        r"(?i)(?:aws[a-z0-9_.-]{0,20}secret|secret_?access_?key)[a-z0-9_.-]*"
         r"""["']?\s*(?:=|:|=>)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""",
         ("secret",),
         refine=_refine_high_entropy(4.0),
@@ -542,7 +544,7 @@ _RULES: tuple[_Rule, ...] = (
         "connection-string-password",
         "password in a connection URL",
         _H,
-        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@'\"<>]{1,64}):"
+        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@'\"<>]{0,64}):"
         r"(?P<password>[^\s/?#@'\"<>]{1,128})@(?P<host>[^\s/?#'\"<>:@]+)",
         ("://",),
         group="password",
@@ -552,7 +554,7 @@ _RULES: tuple[_Rule, ...] = (
 
 # The generic rule: a secret-sounding name assigned a literal in code, YAML, .env, JSON, TOML.
 _ASSIGNMENT = re.compile(
-    r"(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,80})(?P<kq>[\"']?)"
+    r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,80})(?P<kq>[\"']?)"
     r"[ \t]*(?P<op>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*=(?!=)"
     r"|(?<![=!<>:])=(?![=~>])|:=|=>|:(?![:/]))"
     r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)|(?P<uv>[^\s\"'`,;#}{\])(<>]{1,400}))"
@@ -773,9 +775,12 @@ def _assignment_value_ok(value: str) -> bool:
 _GENERIC_ID = "generic-secret-assignment"
 _GENERIC_TITLE = "secret-looking value assigned to"
 
-_COMPILED: tuple[tuple[_Rule, re.Pattern[str]], ...] = tuple(
-    (rule, re.compile(rule.pattern, rule.flags)) for rule in _RULES
+_COMPILED: tuple[tuple[_Rule, re.Pattern[str], Refine], ...] = tuple(
+    (rule, re.compile(rule.pattern, rule.flags), rule.refine or _refine_format(rule.severity))
+    for rule in _RULES
 )
+# Rules whose hits in test code are usually fixtures: reported there, but only as low.
+_CONTEXTUAL_RULES = frozenset({"connection-string-password", "authorization-header", "jwt"})
 
 
 def _rules_digest() -> str:
@@ -800,6 +805,7 @@ def _rules_digest() -> str:
     ):
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
+    h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
     return h.hexdigest()[:12]
 
 
@@ -822,9 +828,45 @@ class SecretHit:
     note: str = ""
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+def _matches(
+    regex: re.Pattern[str],
+    text: str,
+    lower: str,
+    keywords: Sequence[str],
+    line_starts: Sequence[int],
+) -> Iterator[re.Match[str]]:
+    """Matches of ``regex`` on just the lines holding one of ``keywords`` (the pre-filter that
+    keeps the scan fast: most lines of most files hold none)."""
+    lines: set[int] = set()
+    for keyword in keywords:
+        pos = lower.find(keyword)
+        while pos >= 0:
+            line = bisect.bisect_right(line_starts, pos) - 1
+            lines.add(line)
+            # Skip to the next line: one hit is enough to scan this one.
+            nxt = line_starts[line + 1] if line + 1 < len(line_starts) else len(text)
+            pos = lower.find(keyword, nxt)
+    if not lines:
+        return
+    # Runs of consecutive lines become one segment each.
+    ordered = sorted(lines)
+    runs: list[tuple[int, int]] = []
+    for line in ordered:
+        if runs and runs[-1][1] == line - 1:
+            runs[-1] = (runs[-1][0], line)
+        else:
+            runs.append((line, line))
+    for first, last in runs:
+        end = line_starts[last + 1] if last + 1 < len(line_starts) else len(text)
+        yield from regex.finditer(text, line_starts[first], end)
+
+
 def scan_text(text: str, path: str = "") -> list[SecretHit]:
     """Every secret in ``text`` (ignoring pragmas and baselines), in order of position."""
-    lower = text.lower()
+    lower = text.translate(_ASCII_LOWER)  # same length as text, so positions agree
     line_starts = [0]
     line_starts.extend(m.end() for m in re.finditer("\n", text))
 
@@ -837,23 +879,23 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
     def overlaps(start: int, end: int) -> bool:
         return any(start < e and s < end for s, e in taken)
 
-    for rule, regex in _COMPILED:
-        if not any(k in lower for k in rule.keywords):
-            continue
-        for match in regex.finditer(text):
+    in_tests = bool(_TEST_PATH.search(path))
+    for rule, regex, refine in _COMPILED:
+        for match in _matches(regex, text, lower, rule.keywords, line_starts):
             start, end = match.span()
             if overlaps(start, end):
                 continue
-            value = _value_of(rule, match)
-            refine = rule.refine or _refine_format(rule.severity)
-            candidate = refine(match, value, text)
+            candidate = refine(match, _value_of(rule, match), text)
             if candidate is None:
                 continue
             taken.append((start, end))
+            severity = candidate.severity
+            if in_tests and rule.id in _CONTEXTUAL_RULES:
+                severity = min(severity, Severity.LOW, key=lambda s: s.rank)
             hit = SecretHit(
                 rule=rule.id,
                 title=rule.title,
-                severity=candidate.severity,
+                severity=severity,
                 line=line_of(start),
                 fingerprint=fingerprint(rule.id, candidate.value),
                 note=candidate.note,
@@ -862,33 +904,31 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
 
     hits.extend(_aws_secret_near_key_ids(text, hits, taken, line_starts, line_of))
 
-    if any(k in lower for k in _ASSIGNMENT_KEYWORDS):
-        in_code = path.lower().endswith(_CODE_SUFFIXES)
-        in_tests = bool(_TEST_PATH.search(path))
-        for match in _ASSIGNMENT.finditer(text):
-            key = match.group("key")
-            quoted = match.group("qv") is not None
-            value = match.group("qv") if quoted else match.group("uv")
-            if value is None or (in_code and not quoted):
-                continue
-            if not _secret_key(key) or not _assignment_value_ok(value):
-                continue
-            vstart = match.start("qv") if quoted else match.start("uv")
-            if overlaps(vstart, vstart + len(value)):
-                continue
-            taken.append((vstart, vstart + len(value)))
-            hits.append(
-                (
-                    match.start(),
-                    SecretHit(
-                        rule=_GENERIC_ID,
-                        title=f"{_GENERIC_TITLE} {key!r}",
-                        severity=Severity.LOW if in_tests else Severity.MEDIUM,
-                        line=line_of(match.start()),
-                        fingerprint=fingerprint(_GENERIC_ID, value.strip()),
-                    ),
-                )
+    in_code = path.lower().endswith(_CODE_SUFFIXES)
+    for match in _matches(_ASSIGNMENT, text, lower, _ASSIGNMENT_KEYWORDS, line_starts):
+        key = match.group("key")
+        quoted = match.group("qv") is not None
+        value = match.group("qv") if quoted else match.group("uv")
+        if value is None or (in_code and not quoted):
+            continue
+        if not _secret_key(key) or not _assignment_value_ok(value):
+            continue
+        vstart = match.start("qv") if quoted else match.start("uv")
+        if overlaps(vstart, vstart + len(value)):
+            continue
+        taken.append((vstart, vstart + len(value)))
+        hits.append(
+            (
+                match.start(),
+                SecretHit(
+                    rule=_GENERIC_ID,
+                    title=f"{_GENERIC_TITLE} {key!r}",
+                    severity=Severity.LOW if in_tests else Severity.MEDIUM,
+                    line=line_of(match.start()),
+                    fingerprint=fingerprint(_GENERIC_ID, value.strip()),
+                ),
             )
+        )
     hits.sort(key=lambda item: (item[0], item[1].rule))
     return [hit for _, hit in hits]
 
