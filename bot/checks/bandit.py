@@ -14,13 +14,13 @@ import json
 import subprocess
 import sys
 import tempfile
-import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
 from bot.tree import File, write_tree
@@ -52,9 +52,8 @@ def _pyproject_bandit(tree: Mapping[str, File]) -> dict[str, Any] | None:
     f = tree.get("pyproject.toml")
     if f is None:
         return None
-    try:
-        data = tomllib.loads(f.data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    data = load_toml(f.data)
+    if data is None:
         return None
     section = (data.get("tool") or {}).get("bandit")
     return section if isinstance(section, dict) else None

@@ -12,7 +12,6 @@ import hashlib
 import json
 import subprocess
 import tempfile
-import tomllib
 from collections.abc import Mapping, Sequence
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
@@ -21,6 +20,7 @@ from typing import Any, ClassVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
 from bot.tree import File, write_tree
@@ -55,9 +55,8 @@ def ruff_binary() -> str:
 
 def _pyproject_ruff(data: bytes) -> dict[str, Any] | None:
     """The parts of a pyproject.toml that change ruff's verdict, or None without [tool.ruff]."""
-    try:
-        parsed = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+    parsed = load_toml(data)
+    if parsed is None:
         return None
     tool = (parsed.get("tool") or {}).get("ruff")
     if tool is None:
@@ -85,18 +84,16 @@ def _config_files(tree: Mapping[str, File]) -> dict[str, Any]:
 def _target_version(tree: Mapping[str, File]) -> str:
     """The oldest Python the tree's `requires-python` allows (py311 when it says nothing)."""
     pyproject = tree.get("pyproject.toml")
-    if pyproject is not None:
+    data = load_toml(pyproject.data) if pyproject is not None else None
+    spec = ((data or {}).get("project") or {}).get("requires-python")
+    if isinstance(spec, str):
         try:
-            spec = (tomllib.loads(pyproject.data.decode("utf-8")).get("project") or {}).get(
-                "requires-python"
-            )
-            if isinstance(spec, str):
-                allowed = SpecifierSet(spec)
-                for minor in range(8, 15):
-                    if allowed.contains(f"3.{minor}", prereleases=True):
-                        return f"py3{minor}"
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, InvalidSpecifier):
-            pass
+            allowed = SpecifierSet(spec)
+        except InvalidSpecifier:
+            return "py311"
+        for minor in range(8, 15):
+            if allowed.contains(f"3.{minor}", prereleases=True):
+                return f"py3{minor}"
     return "py311"
 
 

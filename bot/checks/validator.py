@@ -21,6 +21,7 @@ from typing import ClassVar
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
+from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
 from bot.tree import File, write_tree
@@ -145,10 +146,7 @@ def _declared_dependencies(tree: Mapping[str, File]) -> tuple[bool, set[str]]:
     has = False
     pyproject = tree.get("pyproject.toml")
     if pyproject is not None:
-        try:
-            data = tomllib.loads(pyproject.data.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            data = {}
+        data = load_toml(pyproject.data) or {}
         has = True
         project = data.get("project") or {}
         reqs += [r for r in project.get("dependencies") or [] if isinstance(r, str)]
@@ -509,6 +507,14 @@ def _security_patterns(path: str, module: ast.Module) -> Iterator[Finding]:
                 )
 
 
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
+_RELATIVE_IMPORT = re.compile(rb"\bfrom\s*(\.+)")
+
+
+def _identifiers(data: bytes) -> set[str]:
+    return set(_IDENTIFIER.findall(data.decode("utf-8", "replace")))
+
+
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
@@ -623,7 +629,8 @@ class ValidatorChecker(Checker):
         return path.endswith((".py", ".pyi", *_DATA_SUFFIXES))
 
     def config_digest(self, ctx: CheckContext) -> str:
-        settings = dict(ctx.settings)
+        # The standard library's module names differ between Python versions.
+        settings = {**ctx.settings, "python": list(sys.version_info[:2])}
         if settings.get("types"):
             settings["mypy"] = _mypy_version()
         blob = json.dumps(settings, sort_keys=True, default=str).encode()
@@ -654,10 +661,39 @@ class ValidatorChecker(Checker):
         if ctx.settings.get("types"):
             # mypy reads the whole tree: key on the path and every module and config digest.
             return super().dependency_fingerprint(path, ctx)
-        parsed = _parse(path, ctx.tree[path])
+        # Without parsing (a warm run must stay cheap): every identifier of the file is a
+        # candidate import name, and for each one that resolves anywhere we record how. Any
+        # import's top-level name is among them, so equal keys mean equal import findings.
         facts = self._tree_facts(ctx)
-        resolutions = [(i.line, _resolve(i, path, facts)) for i in parsed.imports]
-        blob = json.dumps([suffix, _is_test_path(path), resolutions])
+        data = ctx.tree[path].data
+        parent = PurePosixPath(path).parent
+        resolved: list[tuple[str, bool, bool, bool, str]] = []
+        for token in sorted(_identifiers(data)):
+            sibling = _module_exists(facts, str(parent / token) if str(parent) != "." else token)
+            low = token.lower()
+            entry = (
+                token,
+                token in facts.top_level,
+                sibling,
+                low in facts.declared,
+                facts.brought.get(low, ""),
+            )
+            if any(entry[1:]):
+                resolved.append(entry)
+        relative = None
+        levels = [len(m) for m in _RELATIVE_IMPORT.findall(data)]
+        if levels:
+            # relative imports resolve against this path, inside the package `max(levels)`
+            # levels up: key on the files there.
+            base = parent
+            for _ in range(max(levels) - 1):
+                base = base.parent
+            prefix = "" if str(base) == "." else f"{base}/"
+            relative = [path, sorted(p for p in facts.files if p.startswith(prefix))]
+        blob = json.dumps(
+            [suffix, _is_test_path(path), facts.has_manifest, resolved, relative],
+            sort_keys=True,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:

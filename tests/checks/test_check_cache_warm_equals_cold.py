@@ -147,3 +147,29 @@ def test_batch_lookup_and_default_path(tmp_path: Path) -> None:
     assert default_cache_path({"EVOBOT_CACHE_DIR": "/x"}) == Path("/x/checks.sqlite")
     assert default_cache_path({"HOME": "/h"}) == Path("/h/.cache/evobot/checks.sqlite")
     assert [c.name for c in default_checkers()][:3] == ["validator", "ruff", "bandit"]
+
+
+def test_import_findings_follow_the_tree_with_a_warm_cache(tmp_path: Path) -> None:
+    tree = make_tree(CLEAN_SERVICE)
+    only_validator = policy({"checkers": {n: False for n in KNOWN if n != "validator"}})
+
+    def unresolved(t: dict[str, File]) -> list[tuple[str, int | None]]:
+        run = run_checks(t, changed=None, policy=only_validator, cache=cache)
+        return [(f.path, f.line) for f in run.findings if f.rule == "unresolved-import"]
+
+    with CheckCache(tmp_path / "c.sqlite") as cache:
+        assert unresolved(tree) == []
+        # a new project name changes nothing the imports read: everything stays cached
+        renamed = dict(tree)
+        pyproject = tree["pyproject.toml"].data.replace(b"orders-service", b"orders-svc")
+        renamed["pyproject.toml"] = File(pyproject)
+        run = run_checks(renamed, changed=None, policy=only_validator, cache=cache)
+        assert run.per_checker["validator"].cached == run.per_checker["validator"].files - 1
+        # dropping a declared dependency: the cached clean verdict must not be reused
+        undeclared = dict(tree)
+        undeclared["pyproject.toml"] = File(pyproject.replace(b'"python-dotenv", ', b""))
+        assert unresolved(undeclared) == [("src/orders/main.py", 8)]
+        # deleting the module a relative import names
+        gone = dict(tree)
+        del gone["src/orders/settings.py"]
+        assert unresolved(gone) == [("src/orders/main.py", 13)]
