@@ -19,13 +19,14 @@ from bot.evolution import Evolution, evolve_consumer
 from bot.forge import (
     ForgeSettings,
     GitHubForge,
+    branch_name,
     credentials_from_env,
     open_or_update_evolution_pr,
     open_revert_pr,
 )
 from bot.forge.auth import DEFAULT_API_URL
 from bot.forge.evolution_pr import read_consumer
-from bot.tree import Tree
+from bot.tree import File, Tree
 
 __all__ = ["register"]
 
@@ -42,7 +43,8 @@ BaseUrlOption = Annotated[
 
 def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
     settings = ForgeSettings(
-        base_url=(base_url or DEFAULT_API_URL).rstrip("/"), write_interval=write_interval
+        base_url=(base_url or os.environ.get("EVOBOT_GITHUB_URL") or DEFAULT_API_URL).rstrip("/"),
+        write_interval=write_interval,
     )
     return GitHubForge(credentials_from_env(os.environ), settings=settings)
 
@@ -58,8 +60,12 @@ def _template_headers(forge: GitHubForge, source: str) -> list[str]:
     return [forge.git_http_header(f"{path[0]}/{path[1]}")]
 
 
-def _with_provenance(evolution: Evolution, ours: Tree, repo: str) -> tuple[Tree, str]:
-    """The tree to commit, with `.evobot/provenance.json`, and that file's sha256."""
+def _with_provenance(evolution: Evolution, existing: File | None, repo: str) -> tuple[Tree, str]:
+    """The tree to commit, with `.evobot/provenance.json`, and that file's sha256.
+
+    ``existing`` is the file already on the PR branch (or the default branch): kept byte for
+    byte when it records the same build, so an unchanged re-run writes nothing.
+    """
     from bot.report.provenance import (
         PROVENANCE_PATH,
         provenance_file,
@@ -67,7 +73,7 @@ def _with_provenance(evolution: Evolution, ours: Tree, repo: str) -> tuple[Tree,
     )
 
     statement = provenance_for_evolution(evolution, clock=lambda: datetime.now(UTC), consumer=repo)
-    f = provenance_file(statement, existing=ours.get(PROVENANCE_PATH))
+    f = provenance_file(statement, existing=existing)
     tree = dict(evolution.tree)
     tree[PROVENANCE_PATH] = f
     return tree, hashlib.sha256(f.data).hexdigest()
@@ -121,9 +127,18 @@ def pr_open(
     if not evolution.changed:
         result.update(action="no-change", message=f"{repo} is up to date; no PR")
     else:
-        target, digest = _with_provenance(evolution, ours, repo)
-        evolved = replace(evolution, tree=target)
+        from bot.report.provenance import PROVENANCE_PATH
+
         version = evolution.to_version.ref or evolution.to_version.commit[:12]
+        branch = branch_name(evolution.template.manifest.name, version)
+        existing = ours.get(PROVENANCE_PATH)
+        open_pull = next((p for p in state.open_pulls if p.head_ref == branch), None)
+        if open_pull is not None:
+            # One request: lets an unchanged re-run recognise its own provenance file.
+            data = forge.read_file(repo, PROVENANCE_PATH, ref=open_pull.head_sha)
+            existing = File(data) if data is not None else existing
+        target, digest = _with_provenance(evolution, existing, repo)
+        evolved = replace(evolution, tree=target)
         outcome = open_or_update_evolution_pr(
             forge,
             state.repo,
