@@ -353,20 +353,23 @@ def open_template(
                 raise TemplateSourceError(f"{source}: not a directory")
             git_dir = _local_git_dir(path)
             if git_dir is None:
-                if vcs_ref is not None:
-                    raise TemplateSourceError(
-                        f"{source}: --vcs-ref needs a git repository; this is a plain directory"
-                    )
                 root = path / sub if sub else path
                 if not root.is_dir():
                     raise TemplateSourceError(f"{source}: subdirectory {sub!r} not found")
+                digest = _content_digest(root)
+                if vcs_ref is not None and not (len(vcs_ref) >= 7 and digest.startswith(vcs_ref)):
+                    raise TemplateSourceError(
+                        f"{source}: a plain directory (not a git repository) has no version "
+                        f"{vcs_ref!r}; only its current content ({digest[:12]}) can be rendered",
+                        hint="make the template a git repository with version tags",
+                    )
                 manifest = load_manifest(root)
                 yield ResolvedTemplate(
                     source=source,
                     subdir=sub,
                     root=root.resolve(),
                     ref=None,
-                    commit=_content_digest(root),
+                    commit=digest,
                     is_git=False,
                     manifest=manifest,
                 )

@@ -145,9 +145,13 @@ def test_credentials_never_appear_in_errors(tmp_path: Path) -> None:
 
 
 def test_plain_directory_refuses_a_version(tmp_path: Path) -> None:
-    build_file_tree(tmp_path / "plain", {"template.yml": "name: t\n", "files/a": "a"})
-    with pytest.raises(TemplateSourceError, match="needs a git repository"):
+    build_file_tree(tmp_path / "plain", {"template.yml": "name: t\n", "files/version.txt": "a"})
+    with pytest.raises(TemplateSourceError, match=r"plain directory .* has no version '1\.0\.0'"):
         _version_of(str(tmp_path / "plain"), vcs_ref="1.0.0")
+    # Its current content digest is the one version it has.
+    with open_template(str(tmp_path / "plain")) as template:
+        digest = template.commit
+    assert _version_of(str(tmp_path / "plain"), vcs_ref=digest)[:2] == (None, digest)
     with pytest.raises(TemplateSourceError, match="no such directory"):
         _version_of(str(tmp_path / "missing"))
 
