@@ -1,0 +1,74 @@
+"""The emulator's non-git state (PRs, comments, checks, tokens, deliveries) in one JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Store"]
+
+_ID_BASES = {
+    "user": 5_000,
+    "repo": 100_000,
+    "pull": 1_000_000,
+    "issue": 2_000_000,
+    "comment": 3_000_000,
+    "reaction": 4_000_000,
+    "label": 5_000_000,
+    "check_suite": 6_000_000,
+    "check_run": 7_000_000,
+    "status": 8_000_000,
+    "delivery": 9_000_000,
+    "installation": 40_000_000,
+}
+
+
+def _empty() -> dict[str, Any]:
+    return {
+        "ids": {},
+        "users": {},
+        "repos": {},
+        "installations": {},
+        "tokens": {},
+        "pulls": {},
+        "comments": {},
+        "reactions": {},
+        "check_suites": {},
+        "check_runs": {},
+        "statuses": {},
+        "deliveries": [],
+        "ci_done": {},
+    }
+
+
+class Store:
+    """A dict of plain JSON data behind one re-entrant lock, saved atomically on request."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self.data: dict[str, Any] = _empty()
+        if path.exists():
+            self.data.update(json.loads(path.read_text(encoding="utf-8")))
+
+    @property
+    def loaded_from_disk(self) -> bool:
+        return bool(self.data["repos"])
+
+    def next_id(self, kind: str) -> int:
+        with self.lock:
+            ids: dict[str, int] = self.data["ids"]
+            value = ids.get(kind, _ID_BASES.get(kind, 10_000_000)) + 1
+            ids[kind] = value
+            return value
+
+    def save(self) -> None:
+        with self.lock:
+            text = json.dumps(self.data, sort_keys=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(self.path)
