@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -105,9 +105,19 @@ class CheckRunLike(Protocol):
     def per_checker(self) -> Mapping[str, Any]: ...
 
 
+if TYPE_CHECKING:
+    from bot.checks.runner import CheckRun
+    from bot.evolution import Evolution
+
+    def _conforms(evolution: Evolution, checks: CheckRun) -> tuple[EvolutionLike, CheckRunLike]:
+        """Checked by mypy only: the real types satisfy the structural ones above."""
+        return evolution, checks
+
+
 def md_escape(value: object, limit: int = _MAX_TEXT) -> Markup:
     """``value`` as inert Markdown text: HTML special characters become entities, Markdown
-    punctuation is backslash-escaped, and line breaks become spaces (tables stay intact)."""
+    punctuation is backslash-escaped, line breaks become spaces (tables stay intact) and
+    ``@mentions`` are defused."""
     if isinstance(value, Markup):
         return value
     text = " ".join(str(value).split())
@@ -115,6 +125,8 @@ def md_escape(value: object, limit: int = _MAX_TEXT) -> Markup:
         text = text[: limit - 1] + "…"
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"([\\`*_\[\]|~#!])", r"\\\1", text)
+    # A zero-width space after `@` keeps `@team` in a path or message from notifying anyone.
+    text = text.replace("@", "@&#8203;")
     return Markup(text)  # noqa: S704 - escaped above for Markdown, which is what we emit
 
 

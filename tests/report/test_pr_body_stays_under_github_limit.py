@@ -179,7 +179,9 @@ def test_malicious_paths_and_messages_are_inert(
         rule="x",
         severity=Severity.HIGH,
         path=evil,
-        message="<script>alert(1)</script>\n| injected | row |\n<!-- evobot:evolution -->",
+        message=(
+            "<script>alert(1)</script>\n| injected | row |\n<!-- evobot:evolution --> @acme/admins"
+        ),
     )
     body = render_pr_body(
         evolution,
@@ -192,6 +194,7 @@ def test_malicious_paths_and_messages_are_inert(
     assert body.count("<!--") == 1  # only our own marker
     assert not re.search(r"(?<!\\)\]\(javascript:", body)  # `[y]` is escaped: no link
     assert "- [ ] &lt;img src=x onerror=alert(1)&gt;\\|\\`x\\`\\_\\[y\\](javascript:z).py" in body
+    assert "@acme/admins" not in body and "@&#8203;acme/admins" in body
     _tables_are_whole(body)
 
 
