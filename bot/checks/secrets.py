@@ -864,6 +864,11 @@ def _matches(
         yield from regex.finditer(text, line_starts[first], end)
 
 
+def _path_role(path: str) -> tuple[bool, bool]:
+    """What the path says about its content: (test code or fixture, source code)."""
+    return bool(_TEST_PATH.search(path)), path.lower().endswith(_CODE_SUFFIXES)
+
+
 def scan_text(text: str, path: str = "") -> list[SecretHit]:
     """Every secret in ``text`` (ignoring pragmas and baselines), in order of position."""
     lower = text.translate(_ASCII_LOWER)  # same length as text, so positions agree
@@ -879,7 +884,7 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
     def overlaps(start: int, end: int) -> bool:
         return any(start < e and s < end for s, e in taken)
 
-    in_tests = bool(_TEST_PATH.search(path))
+    in_tests, in_code = _path_role(path)
     for rule, regex, refine in _COMPILED:
         for match in _matches(regex, text, lower, rule.keywords, line_starts):
             start, end = match.span()
@@ -904,7 +909,6 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
 
     hits.extend(_aws_secret_near_key_ids(text, hits, taken, line_starts, line_of))
 
-    in_code = path.lower().endswith(_CODE_SUFFIXES)
     for match in _matches(_ASSIGNMENT, text, lower, _ASSIGNMENT_KEYWORDS, line_starts):
         key = match.group("key")
         quoted = match.group("qv") is not None
@@ -1098,6 +1102,28 @@ class SecretsChecker(Checker):
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
         return (self._baseline_path(ctx),)
 
+    def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
+        # The cache stores findings without their path, so everything the path decides is
+        # part of the key: the baseline's content, which of its globs match, the path's role.
+        baseline = self._baseline(ctx)
+        facts = {
+            "baseline": super().dependency_fingerprint(path, ctx),
+            "role": _path_role(path),
+            "skipped": self._skipped(path, ctx, baseline),
+            "accepted": [
+                i
+                for i, entry in enumerate(baseline.accepted)
+                if entry.path is None or _glob_match(path, entry.path)
+            ],
+        }
+        return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+    def _skipped(self, path: str, ctx: CheckContext, baseline: Baseline) -> bool:
+        if path == self._baseline_path(ctx) or baseline.skips(path):
+            return True
+        skip_globs = _str_list(ctx.settings.get("skip_paths"), "skip_paths")
+        return any(_glob_match(path, glob) for glob in skip_globs)
+
     def _baseline(self, ctx: CheckContext) -> Baseline:
         path = self._baseline_path(ctx)
         file = ctx.tree.get(path)
@@ -1111,12 +1137,7 @@ class SecretsChecker(Checker):
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         settings: Mapping[str, Any] = ctx.settings
         baseline = self._baseline(ctx)
-        skip_globs = _str_list(settings.get("skip_paths"), "skip_paths")
-        if path == self._baseline_path(ctx) or baseline.skips(path):
-            return []
-        if any(_glob_match(path, glob) for glob in skip_globs):
-            return []
-        if is_binary(file.data):
+        if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
         limit = settings.get("max_file_bytes", MAX_FILE_BYTES)
         if not isinstance(limit, int) or limit <= 0:

@@ -668,8 +668,9 @@ class ValidatorChecker(Checker):
         data = ctx.tree[path].data
         parent = PurePosixPath(path).parent
         resolved: list[tuple[str, bool, bool, bool, str]] = []
-        for token in sorted(_identifiers(data)):
-            sibling = _module_exists(facts, str(parent / token) if str(parent) != "." else token)
+        here = "" if str(parent) == "." else f"{parent}/"
+        for token in _identifiers(data):
+            sibling = _module_exists(facts, here + token)
             low = token.lower()
             entry = (
                 token,
@@ -680,6 +681,7 @@ class ValidatorChecker(Checker):
             )
             if any(entry[1:]):
                 resolved.append(entry)
+        resolved.sort()
         relative = None
         levels = [len(m) for m in _RELATIVE_IMPORT.findall(data)]
         if levels:
