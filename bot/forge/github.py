@@ -122,10 +122,13 @@ class GitHubForge:
         *,
         settings: ForgeSettings | None = None,
         clock: Clock | None = None,
+        jwt_clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self.settings = settings or ForgeSettings()
         self.clock = clock or SystemClock()
+        # GitHub checks a JWT's iat/exp against real time, whatever pace ``clock`` keeps.
+        self.jwt_clock = jwt_clock or SystemClock()
         self._credentials = credentials
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._lock = threading.Lock()
@@ -172,7 +175,7 @@ class GitHubForge:
         creds = self._credentials
         if self._app_client is None:
             self._app_client = self._github(
-                _CallableAuth("Bearer", lambda: app_jwt(creds, now=self.clock.now()))
+                _CallableAuth("Bearer", lambda: app_jwt(creds, now=self.jwt_clock.now()))
             )
         return self._app_client
 
