@@ -7,8 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO_ROOT, build_file_tree, git, git_commit_all, git_init
-from report_helpers import fixed_clock, make_template_repo, render_consumer
+from report_helpers import (
+    REPO_ROOT,
+    build_file_tree,
+    fixed_clock,
+    git,
+    git_commit_all,
+    git_init,
+    make_template_repo,
+    render_consumer,
+)
 
 from bot.consumer import load_consumer_config
 from bot.evolution import evolve_consumer

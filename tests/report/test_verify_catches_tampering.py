@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
-from report_helpers import make_template_repo, render_consumer
+from report_helpers import REPO_ROOT, make_template_repo, render_consumer
 
 from bot.report.provenance import PROVENANCE_PATH
 from bot.report.verify import IssueKind, verify_checkout
