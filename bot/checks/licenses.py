@@ -413,6 +413,15 @@ def _declared_in_requirements(text: str) -> tuple[list[_Declared], list[str]]:
     return declared, bad
 
 
+def _role(path: str) -> str:
+    """How the checker reads ``path`` beyond its header."""
+    if is_license_file(path):
+        return "license"
+    if path.rsplit("/", 1)[-1] == "pyproject.toml":
+        return "pyproject"
+    return "requirements" if _is_requirements_file(path) else "other"
+
+
 class _Unreadable(Exception):
     """A declaration or metadata file that cannot be read; becomes an info finding."""
 
@@ -521,9 +530,19 @@ class LicenseChecker(Checker):
         return files + metadata
 
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
-        if path.rsplit("/", 1)[-1] == "pyproject.toml" or _is_requirements_file(path):
+        if _role(path) in ("pyproject", "requirements"):
             return self._sources(ctx)
         return ()
+
+    def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
+        # Narrower than the default (which includes the path): what the path decides is how
+        # the file is read (a LICENSE text, a pyproject.toml, a requirements file, or only its
+        # header), plus the recorded-license files a dependency list is judged against.
+        h = hashlib.sha256(_role(path).encode())
+        for dep in sorted(set(self.dependencies(path, ctx))):
+            f = ctx.tree.get(dep)
+            h.update(f"\n{dep}\0{f.sha256 if f is not None else '-'}".encode())
+        return h.hexdigest()
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         if is_binary(file.data):
@@ -538,17 +557,16 @@ class LicenseChecker(Checker):
             expr = _TRAILERS.sub("", match.group("expr")).strip()
             line = head.count("\n", 0, match.start("expr")) + 1
             findings.extend(self._judge(policy, expr, path, line, "SPDX header"))
-        name = path.rsplit("/", 1)[-1]
-        text: str | None = None
-        if is_license_file(path):
-            text = file.data.decode("utf-8", errors="replace")
+        role = _role(path)
+        if role == "other":
+            return findings
+        text = file.data.decode("utf-8", errors="replace")
+        if role == "license":
             findings.extend(self._license_text(policy, text, path))
-        if name == "pyproject.toml":
-            text = text or file.data.decode("utf-8", errors="replace")
+        elif role == "pyproject":
             findings.extend(self._project_license(policy, text, path))
             findings.extend(self._dependencies(policy, text, path, ctx, pyproject=True))
-        elif _is_requirements_file(path):
-            text = text or file.data.decode("utf-8", errors="replace")
+        else:
             findings.extend(self._dependencies(policy, text, path, ctx, pyproject=False))
         return findings
 

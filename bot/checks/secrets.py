@@ -1103,11 +1103,12 @@ class SecretsChecker(Checker):
         return (self._baseline_path(ctx),)
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
-        # The cache stores findings without their path, so everything the path decides is
-        # part of the key: the baseline's content, which of its globs match, the path's role.
+        # Narrower than the default (which includes the path), so one content at several
+        # paths shares an entry; but everything the path decides is in the key: the
+        # baseline's content, which of its globs match, and the path's role.
         baseline = self._baseline(ctx)
         facts = {
-            "baseline": super().dependency_fingerprint(path, ctx),
+            "baseline": _digest_of(ctx, self.dependencies(path, ctx)),
             "role": _path_role(path),
             "skipped": self._skipped(path, ctx, baseline),
             "accepted": [
@@ -1176,6 +1177,14 @@ class SecretsChecker(Checker):
                 )
             )
         return findings
+
+
+def _digest_of(ctx: CheckContext, paths: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for dep in sorted(set(paths)):
+        f = ctx.tree.get(dep)
+        h.update(f"{dep}\0{f.sha256 if f is not None else '-'}\n".encode())
+    return h.hexdigest()
 
 
 def _str_list(value: Any, setting: str) -> list[str]:
