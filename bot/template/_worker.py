@@ -134,10 +134,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-class _Compiled:
-    """Compiled templates of one template root, reused while their files are unchanged.
+_CODE: dict[tuple[str, str, str], types.CodeType] = {}
+_MAX_CODE = 2000
 
-    A worker serving many renders of one template version (a rollout) compiles each file once.
+
+class _Compiled:
+    """Templates of one template root, reused while their files are unchanged.
+
+    A worker serving many renders compiles each distinct source once: the code is cached by
+    content, so a fresh checkout of the same version (a rollout) compiles nothing again.
     """
 
     def __init__(self, root: str) -> None:
@@ -146,7 +151,6 @@ class _Compiled:
         self.templates: dict[tuple[str, int, int], Template] = {}
 
     def get(self, name: str) -> Template:
-        env = self.envs["\n"]
         try:
             st = (Path(self.root) / name).stat()
             key: tuple[str, int, int] | None = (name, st.st_mtime_ns, st.st_size)
@@ -154,10 +158,17 @@ class _Compiled:
             key = None
         if key is not None and key in self.templates:
             return self.templates[key]
-        source = _source_of(env, name)
+        source = _source_of(self.envs["\n"], name)
         # Keep a CRLF template's line endings: Jinja would normalise them to LF.
-        chosen = self.envs["\r\n" if "\r\n" in source else "\n"]
-        code = chosen.compile(source, name, name)
+        newline = "\r\n" if "\r\n" in source else "\n"
+        chosen = self.envs[newline]
+        code_key = (name, newline, source)
+        code = _CODE.get(code_key)
+        if code is None:
+            code = chosen.compile(source, name, name)
+            if len(_CODE) >= _MAX_CODE:
+                _CODE.clear()
+            _CODE[code_key] = code
         template = chosen.template_class.from_code(chosen, code, chosen.make_globals(None))
         if key is not None:
             self.templates[key] = template

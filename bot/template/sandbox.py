@@ -7,6 +7,7 @@ worker process per call, with `RLIMIT_AS`, `RLIMIT_CPU` and a wall-clock timeout
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -14,7 +15,9 @@ import selectors
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +26,7 @@ from typing import Any
 from bot.errors import RenderError
 from bot.template import _worker
 
-__all__ = ["RenderLimits", "Sandbox", "SandboxFailure", "using_sandbox"]
+__all__ = ["RenderLimits", "Sandbox", "SandboxFailure", "shared_sandbox", "using_sandbox"]
 
 _WORKER = Path(_worker.__file__).resolve()
 
@@ -198,8 +201,41 @@ class Sandbox:
         )
 
 
+_shared = threading.local()
+_all_shared: weakref.WeakSet[Sandbox] = weakref.WeakSet()
+
+
+def shared_sandbox() -> Sandbox:
+    """This thread's long-lived sandbox with the default limits.
+
+    Calls that pass no sandbox and no limits use it, so a process rendering many consumers
+    (``evobot update`` renders twice per consumer, a rollout hundreds of times) starts one worker
+    per thread instead of one per call. The worker exits when this process does.
+    """
+    sandbox: Sandbox | None = getattr(_shared, "sandbox", None)
+    if sandbox is None or getattr(_shared, "pid", None) != os.getpid():
+        sandbox = Sandbox(RenderLimits())
+        _shared.sandbox = sandbox
+        _shared.pid = os.getpid()
+        _all_shared.add(sandbox)
+    return sandbox
+
+
+def _close_shared() -> None:
+    for sandbox in list(_all_shared):
+        sandbox.close()
+
+
+atexit.register(_close_shared)
+
+
 def using_sandbox(
     sandbox: Sandbox | None, limits: RenderLimits | None
 ) -> contextlib.AbstractContextManager[Sandbox]:
-    """The caller's ``sandbox`` (left open for more calls), or a new one closed after use."""
-    return contextlib.nullcontext(sandbox) if sandbox is not None else Sandbox(limits)
+    """The caller's ``sandbox`` (left open), the thread's shared one when neither a sandbox nor
+    limits are given, or a new one closed after use."""
+    if sandbox is not None:
+        return contextlib.nullcontext(sandbox)
+    if limits is None:
+        return contextlib.nullcontext(shared_sandbox())
+    return Sandbox(limits)
