@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot import __version__
 
 if TYPE_CHECKING:
+    from bot.consumer import ConsumerConfig
     from bot.evolution import Evolution
+    from bot.template import ResolvedTemplate
 from bot.errors import EvobotError
 from bot.tree import File
 
@@ -49,6 +51,7 @@ __all__ = [
     "parse_statement",
     "provenance_file",
     "provenance_for_evolution",
+    "provenance_for_render",
     "public_source",
     "statement_digest",
     "system_clock",
@@ -328,6 +331,34 @@ def provenance_for_evolution(
         commit=evolution.to_version.commit,
         template_is_git=template.is_git,
         answers=evolution.config.answers,
+        consumer=consumer,
+        clock=clock,
+        started_on=started_on,
+        new_id=new_id,
+        builder_id=builder_id,
+    )
+
+
+def provenance_for_render(
+    template: ResolvedTemplate,
+    tree: Mapping[str, File],
+    config: ConsumerConfig,
+    *,
+    clock: Callable[[], datetime],
+    consumer: str | None = None,
+    started_on: datetime | None = None,
+    new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    builder_id: str = DEFAULT_BUILDER_ID,
+) -> Statement:
+    """The statement for a first render: ``tree`` as rendered, ``config`` as written."""
+    return build_provenance(
+        tree=tree,
+        template=config.template,
+        template_subdir=config.template_subdir,
+        ref=template.ref,
+        commit=template.commit,
+        template_is_git=template.is_git,
+        answers=config.answers,
         consumer=consumer,
         clock=clock,
         started_on=started_on,

@@ -15,7 +15,7 @@ from bot.consumer import (
     load_consumer_config,
 )
 from bot.evolution import Evolution, evolve_consumer
-from bot.report.provenance import PROVENANCE_PATH, build_provenance, dump_statement
+from bot.report.provenance import PROVENANCE_PATH, dump_statement, provenance_for_render
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, read_tree, write_tree
 
@@ -80,14 +80,8 @@ def render_consumer(template: Path, dest: Path, answers: dict[str, str]) -> dict
             version=TemplateVersion(ref=resolved.ref, commit=resolved.commit),
             answers=values,
         )
-        statement = build_provenance(
-            tree=tree,
-            template=config.template,
-            ref=resolved.ref,
-            commit=resolved.commit,
-            answers=config.answers,
-            clock=fixed_clock,
-            new_id=lambda: "test-invocation",
+        statement = provenance_for_render(
+            resolved, tree, config, clock=fixed_clock, new_id=lambda: "test-invocation"
         )
     full = dict(tree)
     full[".evobot.yml"] = File(dump_consumer_config(config).encode())
