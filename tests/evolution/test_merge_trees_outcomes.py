@@ -179,3 +179,26 @@ def test_many_conflicting_candidates_are_merged_in_batches() -> None:
     for p in base:
         assert result.tree[p].data.decode().startswith("top\n")
         assert result.tree[p].data.decode().endswith(f"bottom {p}\n")
+
+
+def test_directory_rename_moves_every_file_and_keeps_edits() -> None:
+    base = {"old/a.txt": t("a\n"), "old/b.txt": t(LINES)}
+    new = {"new/a.txt": t("a\n"), "new/b.txt": t(edit(LINES, "line 1\n", "one\n"))}
+    ours = {"old/a.txt": t("a\n"), "old/b.txt": t(edit(LINES, "line 20\n", "twenty\n"))}
+    result = merge_trees(base, new, ours, renames={"old": "new"})
+    assert sorted(result.tree) == ["new/a.txt", "new/b.txt"]
+    assert result.tree["new/b.txt"].data.decode().startswith("one\n")
+    assert result.tree["new/b.txt"].data.decode().endswith("twenty\n")
+    assert result.deleted == ("old/a.txt", "old/b.txt")
+
+
+def test_rename_does_not_clobber_a_consumer_file_at_the_new_path() -> None:
+    base = {"old.txt": t("template\n")}
+    new = {"new.txt": t("template\n")}
+    ours = {"old.txt": t("template\n"), "new.txt": t("consumer's own\n")}
+    result = merge_trees(base, new, ours, renames={"old.txt": "new.txt"})
+    merged = result.tree["new.txt"].data.decode()
+    assert merged.startswith("<<<<<<< consumer\nconsumer's own\n")
+    assert "=======\ntemplate\n>>>>>>> template\n" in merged
+    assert result.conflicts == ("new.txt",)
+    assert result.deleted == ("old.txt",)  # unedited, so the template's removal applies
