@@ -123,7 +123,13 @@ class Sandbox:
         else:
             response = self._remote(req)
         if not response.get("ok"):
-            raise _failure(response.get("error") or {})
+            error = dict(response.get("error") or {})
+            if error.get("kind") == "memory":
+                error["message"] = (
+                    f"ran out of memory (limit {self.limits.memory_bytes:,} bytes); "
+                    "a huge string or list?"
+                )
+            raise _failure(error)
         return response
 
     def _remote(self, req: dict[str, Any]) -> dict[str, Any]:
