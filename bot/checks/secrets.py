@@ -92,6 +92,7 @@ _PLACEHOLDER_WORDS = (
     "passwd",
     "token",
     "undefined",
+    "sensitive",
     "default",
     "os.environ",
     "os.getenv",
@@ -130,7 +131,8 @@ _PLACEHOLDER_TOKENS = frozenset(
 )
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-_DOTTED_REF = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?$")
+_DOTTED_REF = re.compile(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+(?:\(\))?$")
+_CAMEL_WORDS = re.compile(r"^(?:[a-z]{2,}|[A-Z][a-z]{2,})(?:[A-Z][a-z]{2,})+$")
 _PATHLIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|json|txt|ya?ml|env)$")
 
 
@@ -244,11 +246,15 @@ def _refine_jwt(match: re.Match[str], value: str, text: str) -> _Candidate | Non
 
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "host.docker.internal")  # noqa: S104
 _WEAK_URL_PASSWORDS = frozenset({"pass", "pwd", "pw", "password", "secret", "user", "root"})
+# Demo credentials that documentation everywhere uses (Oracle's scott/tiger and friends).
+_DEMO_PASSWORDS = ("tiger", "hunter2", "s3cr3t", "p4ssw0rd", "pa55word")
 
 
 def _refine_connection(match: re.Match[str], value: str, text: str) -> _Candidate | None:
     user, password, host = match.group("user"), match.group("password"), match.group("host")
     if looks_placeholder(password) or password.lower() in _WEAK_URL_PASSWORDS:
+        return None
+    if any(demo in password.lower() for demo in _DEMO_PASSWORDS):
         return None
     if password == user or password.startswith(("{", "$", "%")) or len(password) < 3:
         return None
@@ -761,14 +767,31 @@ def _secret_key(key: str) -> bool:
     return any(pair in _KEY_PAIRS for pair in itertools.pairwise(segments))
 
 
+def _character_classes(value: str) -> int:
+    return sum(
+        1
+        for present in (
+            any(c.islower() for c in value),
+            any(c.isupper() for c in value),
+            any(c.isdigit() for c in value),
+            any(not c.isalnum() for c in value),
+        )
+        if present
+    )
+
+
 def _assignment_value_ok(value: str) -> bool:
     v = value.strip()
     if len(v) < 8 or len(v) > 400 or v.isdigit() or looks_placeholder(v):
         return False
     if _UUID.match(v) or _ENV_NAME.match(v) or _DOTTED_REF.match(v) or _PATHLIKE.search(v):
         return False
+    if _CAMEL_WORDS.match(v):
+        return False  # an identifier such as "privateKeyUsagePeriod"
     if "://" in v or " " in v.strip():
         return False
+    if len(v) < 20 and _character_classes(v) < 2:
+        return False  # a word ("downgrades", "autolink"), not a generated secret
     return shannon_entropy(v) >= min(3.0, math.log2(len(v)) - 0.5)
 
 
@@ -805,6 +828,9 @@ def _rules_digest() -> str:
     ):
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
+    h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS]).encode())
+    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _PATHLIKE, _ASSIGNMENT):
+        h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
     return h.hexdigest()[:12]
 

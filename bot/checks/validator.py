@@ -84,6 +84,7 @@ _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
     "starlette": ("anyio",),
     "typer": ("click", "rich", "typing_extensions"),
     "celery": ("kombu", "billiard", "vine", "click"),
+    "github": ("requests", "urllib3", "jwt", "nacl"),
 }
 _PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), ("azure-", "azure"))
 
@@ -250,6 +251,24 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
     return found
 
 
+def _script_dirs(path: str, facts: _TreeFacts) -> list[str]:
+    """Directories whose modules ``path`` can import by bare name: its own (a script's
+    ``sys.path[0]``) and, for test code, every ancestor holding a ``conftest.py`` (pytest puts
+    those on ``sys.path``)."""
+    parent = path.rsplit("/", 1)[0] if "/" in path else ""
+    dirs = [parent]
+    if _is_test_path(path):
+        while parent:
+            parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
+            if (f"{parent}/conftest.py" if parent else "conftest.py") in facts.files:
+                dirs.append(parent)
+    return dirs
+
+
+def _sibling_exists(dirs: Sequence[str], top: str, facts: _TreeFacts) -> bool:
+    return any(_module_exists(facts, f"{d}/{top}" if d else top) for d in dirs)
+
+
 def _module_exists(facts: _TreeFacts, dotted_path: str) -> bool:
     return (
         f"{dotted_path}.py" in facts.files
@@ -287,10 +306,7 @@ def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
         return "stdlib"
     if top in facts.top_level:
         return "local"
-    sibling = str(PurePosixPath(path).parent / top)
-    if sibling.startswith("./"):
-        sibling = sibling[2:]
-    if _module_exists(facts, sibling):
+    if _sibling_exists(_script_dirs(path, facts), top, facts):
         return "sibling"
     if top.lower() in facts.declared:
         return "declared"
@@ -668,9 +684,9 @@ class ValidatorChecker(Checker):
         data = ctx.tree[path].data
         parent = PurePosixPath(path).parent
         resolved: list[tuple[str, bool, bool, bool, str]] = []
-        here = "" if str(parent) == "." else f"{parent}/"
+        dirs = _script_dirs(path, facts)
         for token in _identifiers(data):
-            sibling = _module_exists(facts, here + token)
+            sibling = _sibling_exists(dirs, token, facts)
             low = token.lower()
             entry = (
                 token,

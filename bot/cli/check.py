@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,7 +15,7 @@ from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, ru
 from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import CheckError
-from bot.tree import read_tree
+from bot.tree import File, Tree
 
 __all__ = ["changed_paths", "register"]
 
@@ -40,6 +41,36 @@ _NEVER_CHECKED = (
     ".tox",
     ".nox",
 )
+
+
+def _read_for_check(root: Path) -> Tree:
+    """The service's files under ``root``: in a git checkout the files git lists (tracked and
+    untracked, not ignored); elsewhere every file outside tool state and virtualenvs. Symlinks
+    leaving ``root`` are not part of the tree."""
+    listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
+    keep = {p for p in listed.split("\0") if p} if listed is not None else None
+    tree: Tree = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in _NEVER_CHECKED and not (here / d / "pyvenv.cfg").exists()
+        )
+        for name in sorted(filenames):
+            full = here / name
+            rel = full.relative_to(root).as_posix()
+            if keep is not None and rel not in keep:
+                continue
+            if full.is_symlink() and not full.resolve().is_relative_to(root):
+                continue
+            try:
+                st = full.stat()
+                if stat.S_ISREG(st.st_mode):
+                    tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
+            except OSError as exc:
+                raise CheckError(f"{full}: cannot read: {exc}") from None
+    return tree
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -153,11 +184,7 @@ def register(app: typer.Typer) -> None:
             config = parse_consumer_config(config_file.read_bytes(), source=str(config_file))
             config_checks = config.checks
         policy = load_policy(config_checks, org_policy)
-        tree = read_tree(root, exclude_dirs=_NEVER_CHECKED)
-        listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
-        if listed is not None:  # in a git checkout, ignored files are not the service's
-            keep = {p for p in listed.split("\0") if p}
-            tree = {p: f for p, f in tree.items() if p in keep}
+        tree = _read_for_check(root)
         if all_files:
             changed, scope = None, "every file"
         else:

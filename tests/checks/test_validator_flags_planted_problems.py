@@ -203,3 +203,17 @@ def test_broken_data_files_report_the_parser_line() -> None:
         ("bad.toml", "toml-syntax"): 2,
         ("bad.json", "json-syntax"): 3,
     }
+
+
+def test_test_code_imports_helpers_from_conftest_directories() -> None:
+    tree = make_tree(
+        {
+            "pyproject.toml": CLEAN_PYPROJECT,
+            "tests/conftest.py": "",
+            "tests/helpers_shared.py": "",
+            "tests/area/test_a.py": "from conftest import x\nimport helpers_shared\n",
+            "tools/run.py": "import helpers_shared\n",
+        }
+    )
+    assert rules(validate(tree)) == [("unresolved-import", 1)]
+    assert [f.path for f in validate(tree)] == ["tools/run.py"]
