@@ -245,6 +245,26 @@ def _python_shape(data: bytes) -> tuple[str, tuple[str, ...]] | None:
     return ast.dump(tree), comments
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: an alias bomb would make comparing the values explode."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not compared")
+        return super().compose_node(parent, index)
+
+
+def _yaml_documents(data: bytes) -> list[Any]:
+    loader = _NoAliasLoader(data)
+    try:
+        documents = []
+        while loader.check_data():  # type: ignore[no-untyped-call]
+            documents.append(loader.get_data())
+        return documents
+    finally:
+        loader.dispose()
+
+
 def _parsed_data(data: bytes, suffix: str) -> tuple[bool, Any]:
     """``(True, value)`` for a parseable JSON/YAML/TOML document, ``(False, None)`` otherwise."""
     try:
@@ -253,7 +273,7 @@ def _parsed_data(data: bytes, suffix: str) -> tuple[bool, Any]:
         if suffix == "toml":
             return True, tomllib.loads(data.decode("utf-8"))
         if suffix in ("yml", "yaml"):
-            return True, list(yaml.safe_load_all(data))
+            return True, _yaml_documents(data)
     except (ValueError, UnicodeDecodeError, yaml.YAMLError, RecursionError):
         return False, None
     return False, None

@@ -162,3 +162,13 @@ def test_large_files_are_cut_at_unique_lines_and_still_counted_exactly() -> None
         0,
         1000,
     )
+
+
+def test_a_yaml_alias_bomb_is_compared_as_text_not_expanded() -> None:
+    levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        refs = ", ".join([f"*{prev}"] * 9)
+        levels.append(f"{name}: &{name} [{refs}]")
+    bomb = ("\n".join(levels) + "\n").encode()
+    report = compute_churn({"x.yml": File(bomb)}, {"x.yml": File(bomb.replace(b", ", b","))})
+    assert report.files[0].noise is NoiseKind.WHITESPACE
