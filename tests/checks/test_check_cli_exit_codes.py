@@ -89,3 +89,26 @@ def test_git_checkout_checks_files_changed_since_before_last_evolution(
     assert evobot(monkeypatch, "check", str(root), "--all", "--json", "--no-cache") == 1
     report = json.loads(capsys.readouterr().out)
     assert "legacy.py" in report["paths"]
+
+
+def test_virtualenvs_ignored_files_and_outside_symlinks_are_not_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = git_init(tmp_path / "svc")
+    bad = "def f(x):\n    return eval(x)\n"
+    build_file_tree(
+        root,
+        {
+            **CLEAN_SERVICE,
+            ".gitignore": "build/\n",
+            "build/gen.py": bad,
+            "env-copy/pyvenv.cfg": "home = /usr/bin\n",
+            "env-copy/lib/site.py": bad,
+        },
+    )
+    (root / "outside.py").symlink_to(tmp_path / "elsewhere.py")
+    (tmp_path / "elsewhere.py").write_text(bad)
+    assert evobot(monkeypatch, "check", str(root), "--all", "--json", "--no-cache") == 0
+    paths = json.loads(capsys.readouterr().out)["paths"]
+    assert "src/orders/main.py" in paths
+    assert not [p for p in paths if p.startswith(("build/", "env-copy/")) or p == "outside.py"]
