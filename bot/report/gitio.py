@@ -80,7 +80,8 @@ def tree_at(root: Path, ref: str | None) -> Tree:
     """Every regular file of commit ``ref`` (None: the empty tree, before the first commit)."""
     if ref is None:
         return {}
-    listing = _git(root, "ls-tree", "-r", "-z", "--full-tree", ref)
+    # Relative to `root`, so a consumer in a subdirectory of a monorepo reads as its own tree.
+    listing = _git(root, "ls-tree", "-r", "-z", ref)
     entries: list[tuple[str, bool, str]] = []
     for record in listing.split(b"\0"):
         if not record:
