@@ -353,6 +353,12 @@ def _render(
     )
 
 
+def _size(body: str) -> int:
+    # UTF-8 bytes are never fewer than characters or UTF-16 units, so the body fits however
+    # GitHub counts its limit.
+    return len(body.encode("utf-8"))
+
+
 def render_pr_body(
     evolution: EvolutionLike,
     *,
@@ -363,7 +369,7 @@ def render_pr_body(
     template_url: str | None = None,
     limit: int = GITHUB_BODY_LIMIT,
 ) -> str:
-    """The Markdown body of the evolution PR, always shorter than ``limit`` characters.
+    """The Markdown body of the evolution PR, always shorter than ``limit`` (UTF-8 bytes).
 
     ``template_url`` (the template's GitHub repository, if it is one) turns versions into links
     and adds a compare link. ``provenance_digest`` is the sha256 of `.evobot/provenance.json`.
@@ -381,7 +387,7 @@ def render_pr_body(
             links=links,
             limit=limit,
         )
-        if len(body) < limit:
+        if _size(body) < limit:
             return body
     # Only reachable with a tiny `limit`: keep the marker, which makes the PR findable.
     marker = body.split("\n", 1)[0]

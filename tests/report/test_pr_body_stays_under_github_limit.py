@@ -130,7 +130,7 @@ def test_an_oversized_body_is_shortened_whole_and_says_so(
         churn=churn,
         provenance_digest=DIGEST,
     )
-    assert len(body) < GITHUB_BODY_LIMIT
+    assert len(body.encode()) < GITHUB_BODY_LIMIT
     assert "This description was shortened to fit GitHub's 65,536-character limit" in body
     assert "of 2,000 findings are shown" in body
     assert parse_marker(body) == ("tiny-service", "v1.1.0")
@@ -152,7 +152,7 @@ def test_a_long_churn_table_is_collapsed_then_cut_to_the_largest_files(
 
     churn = _huge_churn(1500)
     body = render_pr_body(evolution, checks=None, churn=churn, provenance_digest=DIGEST)
-    assert len(body) < GITHUB_BODY_LIMIT
+    assert len(body.encode()) < GITHUB_BODY_LIMIT
     assert "files with the most changed lines out of 1,500" in body
     assert "**1,500** files changed" in body  # totals stay exact
     _tables_are_whole(body)
@@ -162,7 +162,7 @@ def test_a_tiny_limit_still_keeps_the_marker(evolved: tuple[Evolution, dict[str,
     evolution, ours = evolved
     churn = compute_churn(ours, evolution.tree)
     body = render_pr_body(evolution, checks=None, churn=churn, provenance_digest=DIGEST, limit=2000)
-    assert len(body) < 2000
+    assert len(body.encode()) < 2000
     assert "churn table (" in body or "shortened" in body
     assert parse_marker(body) is not None
 
