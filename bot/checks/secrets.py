@@ -60,7 +60,10 @@ def shannon_entropy(value: str) -> float:
 
 
 _SAME_CHAR = re.compile(r"^(.)\1*$", re.DOTALL)
-_FORMAT_PLACEHOLDER = re.compile(r"x{5,}|\*{3,}|0{8,}|\$\{|\{\{|<[^<>\s]*>", re.IGNORECASE)
+_FORMAT_PLACEHOLDER = re.compile(
+    r"x{5,}|\*{3,}|0{8,}|\$\{|\{\{|<[^<>\s]*>|1234567890|0123456789|abcdefghij",
+    re.IGNORECASE,
+)
 _PLACEHOLDER_MARKS = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|%s\b|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
     r"1234567|abcdefg|qwerty|\{[^{}\s]+\}",
@@ -133,6 +136,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _DOTTED_REF = re.compile(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+(?:\(\))?$")
 _CAMEL_WORDS = re.compile(r"^(?:[a-z]{2,}|[A-Z][a-z]{2,})(?:[A-Z][a-z]{2,})+$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
 _PATHLIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|json|txt|ya?ml|env)$")
 
 
@@ -689,6 +693,20 @@ _KEY_LAST_EXCLUDED = frozenset(
         "callback",
         "usage",
         "exchange",
+        "last",
+        "last4",
+        "last8",
+        "eight",
+        "four",
+        "at",
+        "on",
+        "date",
+        "time",
+        "timestamp",
+        "created",
+        "updated",
+        "expired",
+        "issued",
     ]
 )
 _KEY_FIRST_EXCLUDED = frozenset(
@@ -786,7 +804,7 @@ def _assignment_value_ok(value: str) -> bool:
         return False
     if _UUID.match(v) or _ENV_NAME.match(v) or _DOTTED_REF.match(v) or _PATHLIKE.search(v):
         return False
-    if _CAMEL_WORDS.match(v):
+    if _CAMEL_WORDS.match(v) or _TIMESTAMP.match(v):
         return False  # an identifier such as "privateKeyUsagePeriod"
     if "://" in v or " " in v.strip():
         return False
@@ -829,7 +847,7 @@ def _rules_digest() -> str:
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
     h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS]).encode())
-    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _PATHLIKE, _ASSIGNMENT):
+    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _TIMESTAMP, _PATHLIKE):
         h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
     return h.hexdigest()[:12]

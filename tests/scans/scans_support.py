@@ -361,5 +361,30 @@ def _add_clean(c: Corpus, rnd: random.Random) -> None:
             "        name: db\n        key: password\n"
         ),
     }
+    # Look-alikes met in real code (site-packages, GitHub's OpenAPI description).
+    clean.update(
+        {
+            "clean/real/sqlalchemy_docs.py": (
+                'e = create_engine("mysql+pymysql://scott:tiger@192.168.0.134/test")\n'
+            ),
+            "clean/real/alembic_ops.py": 'def f(upgrade_token: str = "upgrades"): ...\n',
+            "clean/real/markdown.py": 'token.markup = "autolink"\n',
+            "clean/real/oid.py": (
+                'OIDS = {ExtensionOID.PRIVATE_KEY_USAGE_PERIOD: "privateKeyUsagePeriod"}\n'
+            ),
+            "clean/real/entry_points.txt": (
+                "[bandit.plugins]\n"
+                "try_except_pass = bandit.plugins.try_except_pass:try_except_pass\n"
+            ),
+            "clean/real/openapi.json": json.dumps(
+                {
+                    "token_last_eight": "Ae178B4a",
+                    "token_expires_at": "2023-11-16T08:47:09.000-07:00",
+                    "examples": ["ghp_1234567890abcdef1234567890abcdef12345678"],
+                },
+                indent=2,
+            ),
+        }
+    )
     for path, text in clean.items():
         c.add_clean(path, text)
