@@ -11,13 +11,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import io
 import os
 import re
 import shutil
 import stat
 import subprocess
-import tarfile
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -74,8 +72,32 @@ def redact_url(source: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
+# Variables that would point git at another repository than the one we name (set, e.g., when
+# evobot runs inside a git hook).
+_REPO_ENV = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_COMMON_DIR",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_CONFIG",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+    }
+)
+
+
 class _Git:
-    """Runs git against one repository with the source's headers; scrubs them from errors."""
+    """Runs git against one repository with the source's headers; scrubs them from errors.
+
+    Headers travel as configuration in the environment (``GIT_CONFIG_COUNT``/``KEY_n``/
+    ``VALUE_n``, the same as ``git -c http.extraHeader=...``), so they are not visible in the
+    process list either.
+    """
 
     def __init__(self, git_dir: Path | None, source: str, headers: Sequence[str]) -> None:
         self.git_dir = git_dir
@@ -83,12 +105,26 @@ class _Git:
         self.headers = tuple(headers)
 
     def _argv(self, args: Sequence[str]) -> list[str]:
-        argv = ["git"]
-        for header in self.headers:
-            argv += ["-c", f"http.extraHeader={header}"]
+        argv = ["git", "-c", "protocol.ext.allow=never"]
         if self.git_dir is not None:
             argv += ["--git-dir", str(self.git_dir)]
         return [*argv, *args]
+
+    def _env(self) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in _REPO_ENV and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+        }
+        env.update(
+            {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C", "LANGUAGE": "C"}
+        )
+        for n, header in enumerate(self.headers):
+            env[f"GIT_CONFIG_KEY_{n}"] = "http.extraHeader"
+            env[f"GIT_CONFIG_VALUE_{n}"] = header
+        if self.headers:
+            env["GIT_CONFIG_COUNT"] = str(len(self.headers))
+        return env
 
     def _scrub(self, text: str) -> str:
         for header in self.headers:
@@ -98,20 +134,15 @@ class _Git:
                     text = text.replace(secret, "***")
         return text
 
-    def run(self, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
-        env = {
-            **os.environ,
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ASKPASS": "true",
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "LC_ALL": "C",
-        }
+    def _run(
+        self, args: Sequence[str], input: bytes | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
         try:
-            result = subprocess.run(
+            return subprocess.run(
                 self._argv(args),
                 input=input,
                 capture_output=True,
-                env=env,
+                env=self._env(),
                 timeout=_GIT_TIMEOUT_S,
                 check=False,
             )
@@ -119,7 +150,10 @@ class _Git:
             raise TemplateSourceError(
                 f"{redact_url(self.source)}: git {args[0]} timed out after {_GIT_TIMEOUT_S} s"
             ) from None
-        if check and result.returncode != 0:
+
+    def run(self, *args: str, input: bytes | None = None) -> bytes:
+        result = self._run(args, input)
+        if result.returncode != 0:
             stderr = self._scrub(result.stderr.decode(errors="replace")).strip()
             lines = [redact_urls_in(line) for line in stderr.splitlines()[-5:]]
             raise TemplateSourceError(
@@ -131,12 +165,7 @@ class _Git:
         return self.run(*args).decode().strip()
 
     def try_text(self, *args: str) -> str | None:
-        result = subprocess.run(
-            self._argv(args),
-            capture_output=True,
-            check=False,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"},
-        )
+        result = self._run(args)
         if result.returncode != 0:
             return None
         return result.stdout.decode().strip()
@@ -190,36 +219,53 @@ def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[
 
 
 def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
-    """Write the tree of ``commit`` (under ``subdir``) into ``dest``; symlinks kept as links."""
+    """Write the tree of ``commit`` (under ``subdir``) into ``dest``; symlinks kept as links.
+
+    Blobs are read raw (`ls-tree` + `cat-file --batch`), not through `git archive` or a checkout:
+    no attributes (`export-subst`, `eol`), no filter drivers a repository's config could name,
+    no line-ending conversion — the committed bytes, the same on every machine.
+    """
     treeish = f"{commit}:{subdir}" if subdir else f"{commit}^{{tree}}"
-    kind = git.try_text("cat-file", "-t", treeish)
-    if kind != "tree":
+    if git.try_text("cat-file", "-t", treeish) != "tree":
         raise TemplateSourceError(
             f"{redact_url(git.source)}: subdirectory {subdir!r} not found at {commit[:12]}"
         )
-    data = git.run("archive", "--format=tar", treeish)
+    entries: list[tuple[str, str, str]] = []
+    for record in git.run("ls-tree", "-r", "-z", "--full-tree", treeish).split(b"\0"):
+        if not record:
+            continue
+        meta, _tab, raw_path = record.partition(b"\t")
+        mode, kind, oid = meta.decode().split()
+        if kind != "blob":
+            continue  # submodules (gitlinks) are not part of a template
+        entries.append((mode, oid, raw_path.decode("utf-8", errors="surrogateescape")))
+    if not entries:
+        return
+    batch = git.run(
+        "cat-file", "--batch", input="".join(f"{oid}\n" for _m, oid, _p in entries).encode()
+    )
     real_dest = os.path.realpath(dest)
-    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-        for member in tar.getmembers():
-            name = member.name.rstrip("/")
-            if name in ("", "."):
-                continue
-            rel = safe_relpath(name)
-            target = dest / rel
-            parent = os.path.realpath(target.parent)
-            if not (parent == real_dest or parent.startswith(real_dest + os.sep)):
-                raise TemplateSourceError(f"{rel}: lies under a symlink; refusing to extract it")
-            if member.isdir():
-                target.mkdir(parents=True, exist_ok=True)
-            elif member.issym():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.symlink_to(member.linkname)
-            elif member.isfile():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fh = tar.extractfile(member)
-                assert fh is not None
-                target.write_bytes(fh.read())
-                target.chmod(0o755 if member.mode & 0o100 else 0o644)
+    pos = 0
+    for mode, oid, path in entries:
+        header_end = batch.index(b"\n", pos)
+        header = batch[pos:header_end].decode().split()
+        if header[0] != oid or len(header) != 3:
+            raise TemplateSourceError(
+                f"{redact_url(git.source)}: cannot read {path} at {commit[:12]}"
+            )
+        size = int(header[2])
+        data = batch[header_end + 1 : header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+        target = dest / safe_relpath(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        parent = os.path.realpath(target.parent)
+        if not (parent == real_dest or parent.startswith(real_dest + os.sep)):
+            raise TemplateSourceError(f"{path}: lies under a symlink; refusing to extract it")
+        if mode == "120000":
+            target.symlink_to(os.fsdecode(data))
+        else:
+            target.write_bytes(data)
+            target.chmod(0o755 if mode == "100755" else 0o644)
 
 
 def _local_git_dir(path: Path) -> Path | None:

@@ -184,3 +184,26 @@ def test_cache_reuses_one_checkout_per_commit(tmp_path: Path) -> None:
             assert (template.root / "files" / "version.txt").is_file()
     assert roots[0] == roots[1] != roots[2]
     assert roots[0].exists()  # cached checkouts outlive the block; temporary ones do not
+
+
+def test_committed_bytes_are_read_raw_without_attributes_or_filters(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")
+    marker = tmp_path / "filter-ran"
+    build_file_tree(
+        repo,
+        {
+            "template.yml": "name: t\n",
+            "files/stamp.txt": "$Format:%H$\n",
+            "files/lf.txt": "a\nb\n",
+            ".gitattributes": "* filter=evil\nfiles/stamp.txt export-subst\n*.txt eol=crlf\n",
+        },
+    )
+    # A repository's own config may name filter commands; reading a template never runs them.
+    git(repo, "config", "filter.evil.smudge", f"touch {marker}; cat")
+    git(repo, "config", "filter.evil.clean", "cat")
+    git_commit_all(repo, "attributes", tag="1.0.0")
+    with open_template(str(repo)) as template:
+        tree = render_template(template, {})
+    assert tree["stamp.txt"].data == b"$Format:%H$\n"
+    assert tree["lf.txt"].data == b"a\nb\n"  # a checkout would have made it CRLF
+    assert not marker.exists()
