@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git, git_commit_all
+from conftest import build_file_tree, git, git_commit_all
 from evolution_helpers import TemplateRepo, make_consumer, run_evobot
 
 from bot.tree import read_tree
@@ -139,3 +139,38 @@ def test_errors_exit_one_with_a_message(
 
     bad_style = run_evobot(capsys, "update", consumer, "--conflict", "both")
     assert bad_style.exit_code != 0
+
+
+def test_update_follows_evobot_render(
+    repo: TemplateRepo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    consumer = tmp_path / "rendered"
+    rendered = run_evobot(
+        capsys, "render", repo.root, consumer, "--vcs-ref", "v1.0.0", "--data", "name=orders"
+    )
+    assert rendered.exit_code == 0, rendered.stderr
+
+    result = run_evobot(capsys, "update", consumer, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    assert (consumer / "README.md").read_text() == "# orders!\n"
+    assert json.loads(result.stdout)["to"]["ref"] == "v1.1.0"
+
+
+def test_plain_directory_template_cannot_be_evolved_without_history(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = tmp_path / "plain-template"
+    build_file_tree(template, {"template.yml": "name: plain\n", "files/a.txt": "one\n"})
+    consumer = tmp_path / "consumer"
+    assert run_evobot(capsys, "render", template, consumer).exit_code == 0
+
+    unchanged = run_evobot(capsys, "update", consumer, "--json")
+    assert unchanged.exit_code == 0, unchanged.stderr
+    assert json.loads(unchanged.stdout)["changed"] is False
+
+    (template / "files" / "a.txt").write_text("two\n")
+    changed = run_evobot(capsys, "update", consumer)
+    assert changed.exit_code == 1
+    assert "old version cannot be recovered" in changed.unwrapped_err
+    assert (consumer / "a.txt").read_text() == "one\n"
