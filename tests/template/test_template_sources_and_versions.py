@@ -207,3 +207,36 @@ def test_committed_bytes_are_read_raw_without_attributes_or_filters(tmp_path: Pa
     assert tree["stamp.txt"].data == b"$Format:%H$\n"
     assert tree["lf.txt"].data == b"a\nb\n"  # a checkout would have made it CRLF
     assert not marker.exists()
+
+
+def test_http_headers_reach_the_server_but_not_the_error(tmp_path: Path) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(403)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/org/template.git"
+        headers = ["Authorization: Bearer s3cr3t-t0ken"]
+        with (
+            pytest.raises(TemplateSourceError) as info,
+            open_template(url, git_http_headers=headers),
+        ):
+            pass
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "Bearer s3cr3t-t0ken" in seen
+    assert "s3cr3t-t0ken" not in info.value.diagnostics()
