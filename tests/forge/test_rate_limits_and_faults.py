@@ -25,7 +25,7 @@ def test_primary_rate_limit_waits_for_the_reset(tmp_path: Path) -> None:
 
 
 def test_secondary_rate_limit_answer_is_waited_out(tmp_path: Path) -> None:
-    with emulated(tmp_path / "emu", speed=20) as (emu, _forge):
+    with emulated(tmp_path / "emu", speed=40) as (emu, _forge):
         forge = make_forge(emu, write_interval=0.0)  # no pacing: provoke the limit
         emu.set_limits(secondary_per_minute=2)
         result = open_pr(forge, tmp_path, vcs_ref="v2")
