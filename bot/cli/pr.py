@@ -28,9 +28,18 @@ from bot.forge.auth import DEFAULT_API_URL
 from bot.forge.evolution_pr import read_consumer
 from bot.tree import File, Tree
 
-__all__ = ["register"]
+__all__ = ["evolve_remote", "pr_open", "pr_revert", "register"]
 
 RepoOption = Annotated[str, typer.Option("--repo", help="The consumer repository, OWNER/NAME.")]
+WriteIntervalOption = Annotated[
+    float,
+    typer.Option(
+        "--write-interval",
+        envvar="EVOBOT_WRITE_INTERVAL",
+        min=0.0,
+        help="Seconds between content-creating requests per installation (GitHub asks 1).",
+    ),
+]
 BaseUrlOption = Annotated[
     str | None,
     typer.Option(
@@ -104,6 +113,18 @@ def pr_open(
 ) -> dict[str, Any]:
     """Evolve ``repo`` and open or update its evolution PR; the outcome as a dict."""
     forge = _forge(base_url, write_interval)
+    return evolve_remote(forge, repo, vcs_ref=vcs_ref, cache_dir=cache_dir, recreate=recreate)
+
+
+def evolve_remote(
+    forge: GitHubForge,
+    repo: str,
+    *,
+    vcs_ref: str | None = None,
+    cache_dir: Path | None = None,
+    recreate: bool = False,
+) -> dict[str, Any]:
+    """Read ``repo`` through ``forge``, evolve it, and open/update its PR (used by the bench)."""
     state = read_consumer(forge, repo)
     ours = state.snapshot.tree
     if CONFIG_NAME not in ours:
@@ -162,9 +183,11 @@ def pr_open(
     return result
 
 
-def pr_revert(repo: str, number: int, *, base_url: str | None) -> dict[str, Any]:
+def pr_revert(
+    repo: str, number: int, *, base_url: str | None, write_interval: float = 1.0
+) -> dict[str, Any]:
     """Open (or update) the revert PR of merged evolution PR ``number``."""
-    forge = _forge(base_url, 1.0)
+    forge = _forge(base_url, write_interval)
     info = forge.get_repository(repo)
     head = forge.get_commit(repo, info.default_branch)
     state = forge.commit_state(repo, head.sha, branch=info.default_branch)
@@ -200,11 +223,17 @@ def register(app: typer.Typer) -> None:
         recreate: Annotated[
             bool, typer.Option("--recreate", help="Rebuild the branch over human commits.")
         ] = False,
+        write_interval: WriteIntervalOption = 1.0,
         as_json: JsonOption = False,
     ) -> None:
         """Evolve one remote consumer and open or update its evolution PR."""
         result = pr_open(
-            repo, vcs_ref=vcs_ref, base_url=base_url, cache_dir=cache_dir, recreate=recreate
+            repo,
+            vcs_ref=vcs_ref,
+            base_url=base_url,
+            cache_dir=cache_dir,
+            recreate=recreate,
+            write_interval=write_interval,
         )
         if as_json:
             print_json(result)
@@ -222,10 +251,11 @@ def register(app: typer.Typer) -> None:
         repo: RepoOption,
         number: Annotated[int, typer.Option("--pr", help="The merged evolution PR.")],
         base_url: BaseUrlOption = None,
+        write_interval: WriteIntervalOption = 1.0,
         as_json: JsonOption = False,
     ) -> None:
         """Open a PR reverting a merged evolution PR's changes (later edits survive)."""
-        result = pr_revert(repo, number, base_url=base_url)
+        result = pr_revert(repo, number, base_url=base_url, write_interval=write_interval)
         if as_json:
             print_json(result)
             return

@@ -1,0 +1,60 @@
+"""`evobot pr open` and `evobot pr revert` work end to end with App credentials from the env."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from forge_helpers import emulated
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+
+def test_pr_open_then_revert_through_the_cli(tmp_path: Path) -> None:
+    with emulated(tmp_path / "emu") as (emu, _forge):
+        env = {
+            "EVOBOT_APP_ID": str(emu.app_id),
+            "EVOBOT_PRIVATE_KEY": emu.private_key_pem,
+            "EVOBOT_GITHUB_URL": emu.api_url,
+            "EVOBOT_WRITE_INTERVAL": "0",
+            "GITHUB_TOKEN": "",
+        }
+        runner = CliRunner()
+        opened = runner.invoke(
+            app,
+            [
+                "pr",
+                "open",
+                "--repo",
+                "acme/svc1",
+                "--vcs-ref",
+                "v2",
+                "--json",
+                "--cache-dir",
+                str(tmp_path / "cache"),
+            ],
+            env=env,
+        )
+        assert opened.exit_code == 0, opened.output
+        result = json.loads(opened.stdout)
+        assert result["action"] == "created"
+        assert (result["from"], result["to"]) == ("v1", "v2")
+        assert emu.private_key_pem.splitlines()[1] not in opened.output
+
+        again = runner.invoke(
+            app, ["pr", "open", "--repo", "acme/svc1", "--vcs-ref", "v2"], env=env
+        )
+        assert again.exit_code == 0, again.output
+        assert "already carries this change" in again.stdout
+
+        emu.merge("acme/svc1", result["number"])
+        reverted = runner.invoke(
+            app,
+            ["pr", "revert", "--repo", "acme/svc1", "--pr", str(result["number"]), "--json"],
+            env=env,
+        )
+        assert reverted.exit_code == 0, reverted.output
+        revert = json.loads(reverted.stdout)
+        assert revert["action"] == "created"
+        assert emu.files("acme/svc1", revert["branch"])["app.py"] == b"print('v1')\n"
