@@ -84,6 +84,11 @@ def _ask(name: str, question: Question, default: Any) -> Any:
     return "" if answer is None else answer
 
 
+def _interactive() -> bool:
+    """Prompt only when a person is at the keyboard; in CI a missing answer is an error."""
+    return sys.stdin.isatty()
+
+
 def _report_invalid(name: str, message: str) -> None:
     err_console.print(f"[red]{name}: {message}[/]", highlight=False)
 
@@ -149,7 +154,7 @@ def register(app: typer.Typer) -> None:
             if CONFIG_NAME in existing:
                 hint = "it was rendered before: run `evobot update` to evolve it"
             raise RenderUsageError(f"{dest}: not empty ({shown})", hint=hint)
-        interactive = sys.stdin.isatty()
+        interactive = _interactive()
         with open_template(
             template_source, subdir=subdir, vcs_ref=vcs_ref, prereleases=prereleases
         ) as template:

@@ -216,6 +216,8 @@ def resolve_answers(
     ``on_invalid(name, message)`` and asked again (a few times). Pass an open ``sandbox`` to
     reuse one worker process across calls.
     """
+    # A key given without a value (`name:` in a YAML file) counts as not given.
+    given = {k: v for k, v in given.items() if v is not None}
     values: dict[str, Any] = {}
     missing: list[str] = []
     invalid: list[str] = []

@@ -7,11 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import build_file_tree, git_commit_all, git_init
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.cli import render as render_cli
 from bot.consumer import load_consumer_config
 from bot.errors import EvobotError
 
@@ -161,3 +163,23 @@ def test_subdir_and_vcs_ref_options(tmp_path: Path) -> None:
         "1.0.0",
         first,
     )
+
+
+def test_terminal_prompts_for_missing_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CliRunner cannot be a terminal; the one check for it is replaced, the prompts are real.
+    monkeypatch.setattr(render_cli, "_interactive", lambda: True)
+    repo, _commit = _template_repo(tmp_path / "tpl")
+    dest = tmp_path / "consumer"
+    # service_name: invalid first, then valid; port: default; metrics: yes.
+    result = runner.invoke(app, ["render", str(repo), str(dest)], input="Bad Name\nshop\n\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "must match the regex" in result.stderr
+    assert "Python package name" in result.stderr
+    assert load_consumer_config(dest).answers == {
+        "service_name": "shop",
+        "port": 8000,
+        "metrics": True,
+    }
+    assert (dest / "metrics.py").is_file()
