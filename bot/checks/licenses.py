@@ -221,7 +221,13 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-_COPYRIGHT_LINE = re.compile(r"^\W*(?:copyright\b|\(c\)|©|all rights reserved)", re.IGNORECASE)
+# A copyright statement, not a wrapped license line that happens to start with "copyright
+# notice" or "copyright holders".
+_COPYRIGHT_LINE = re.compile(
+    r"^\W*(?:copyright\b(?!\s+(?:notice|holder|owner|law|and\b|interest|license|permission|"
+    r"claim|statement|protection))|\(c\)|©|all rights reserved)",
+    re.IGNORECASE,
+)
 _TITLE_WORDS = frozenset(
     [
         "the",
@@ -273,7 +279,7 @@ class Identified:
 
     family: str
     candidates: tuple[str, ...]
-    how: str  # "text", "phrases" or "notice"
+    how: str  # "text", "contained", "phrases" or "notice"
 
 
 @functools.cache
@@ -284,8 +290,27 @@ def _text_index() -> tuple[tuple[str, tuple[str, ...], str], ...]:
     )
 
 
+def _contained(body: str, canonical: str) -> float:
+    """How well ``canonical`` matches the best window of ``body`` that starts like it."""
+    anchor = " ".join(canonical.split()[:4])
+    best = 0.0
+    pos = body.find(anchor)
+    while pos >= 0:
+        best = max(best, fuzz.ratio(body[pos : pos + len(canonical)], canonical))
+        pos = body.find(anchor, pos + 1)
+    return best
+
+
 def identify_license_text(text: str) -> list[Identified]:
-    """The licenses whose text (or notice) ``text`` holds; an empty list means unknown."""
+    """The licenses whose text (or notice) ``text`` holds; an empty list means unknown.
+
+    Short permissive texts are compared with bundled canonical texts: the whole body (once
+    copyright and title lines are dropped) near-identical to one of them identifies it
+    (``how="text"``); a body that merely *contains* one, next to other text, is reported as
+    ``how="contained"``, which says nothing about the rest. Long licenses are recognised by
+    their distinctive title and version lines, and notices only when no full text of the same
+    family is present (a GPL text quotes its own "or any later version" notice).
+    """
     words = _words(text)
     found: list[Identified] = []
     families: set[str] = set()
@@ -294,13 +319,20 @@ def identify_license_text(text: str) -> list[Identified]:
             found.append(Identified(entry["family"], tuple(entry["candidates"]), "phrases"))
             families.add(entry["family"])
     body = _body_words(text)
-    for family, candidates, canonical in _text_index():
-        # A whole-text comparison: near-identical (reflowed, quotes, "and/or") passes; an
-        # MIT text with an extra clause does not.
-        if body and fuzz.ratio(body, canonical) >= 95:
+    if body:
+        scored = [
+            (fuzz.ratio(body, canonical), family, candidates)
+            for family, candidates, canonical in _text_index()
+        ]
+        score, family, candidates = max(scored)
+        if score >= 95:
             found.append(Identified(family, candidates, "text"))
             families.add(family)
-            break
+        else:
+            for family, candidates, canonical in _text_index():
+                if family not in families and _contained(body, canonical) >= 95:
+                    found.append(Identified(family, candidates, "contained"))
+                    families.add(family)
     for entry in _data()["notices"]:
         if entry["family"] in families:
             continue  # a full GPL text carries the "or any later version" notice as an example
@@ -310,8 +342,9 @@ def identify_license_text(text: str) -> list[Identified]:
     return found
 
 
+# LICENSE, LICENCE.md, COPYING, COPYING.LESSER, LICENSE-APACHE, LICENSE.PSF, UNLICENSE...
 _LICENSE_FILE = re.compile(
-    r"^(?:un)?(?:licen[cs]e|copying)(?:[-_.][A-Za-z0-9.\-_]*)?(?:\.(?:txt|md|rst))?$",
+    r"^(?:un)?(?:licen[cs]e|copying)(?:[-_.][A-Za-z0-9]+)?(?:\.(?:txt|md|rst))?$",
     re.IGNORECASE,
 )
 
@@ -411,6 +444,31 @@ def _declared_in_requirements(text: str) -> tuple[list[_Declared], list[str]]:
         else:
             declared.append(_Declared(name, number))
     return declared, bad
+
+
+def _sibling_license_files(path: str, tree: Mapping[str, File]) -> list[str]:
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    return sorted(
+        p
+        for p in tree
+        if p != path and p.startswith(folder) and "/" not in p[len(folder) :] and is_license_file(p)
+    )
+
+
+def _lesser_alongside(
+    found: Sequence[Identified], path: str, tree: Mapping[str, File]
+) -> Identified | None:
+    """The LGPL-3.0 text next to a GPL-3.0 text at ``path``, if there is one."""
+    if not any(ident.family == "GPL-3.0" and ident.how == "phrases" for ident in found):
+        return None
+    for sibling in _sibling_license_files(path, tree):
+        data = tree[sibling].data
+        if is_binary(data):
+            continue
+        for ident in identify_license_text(data.decode("utf-8", errors="replace")):
+            if ident.family == "LGPL-3.0":
+                return ident
+    return None
 
 
 def _role(path: str) -> str:
@@ -530,8 +588,11 @@ class LicenseChecker(Checker):
         return files + metadata
 
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
-        if _role(path) in ("pyproject", "requirements"):
+        role = _role(path)
+        if role in ("pyproject", "requirements"):
             return self._sources(ctx)
+        if role == "license":
+            return _sibling_license_files(path, ctx.tree)
         return ()
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
@@ -562,7 +623,7 @@ class LicenseChecker(Checker):
             return findings
         text = file.data.decode("utf-8", errors="replace")
         if role == "license":
-            findings.extend(self._license_text(policy, text, path))
+            findings.extend(self._license_text(policy, text, path, ctx))
         elif role == "pyproject":
             findings.extend(self._project_license(policy, text, path))
             findings.extend(self._dependencies(policy, text, path, ctx, pyproject=True))
@@ -596,8 +657,20 @@ class LicenseChecker(Checker):
             )
         ]
 
-    def _license_text(self, policy: LicensePolicy, text: str, path: str) -> list[Finding]:
+    def _license_text(
+        self, policy: LicensePolicy, text: str, path: str, ctx: CheckContext
+    ) -> list[Finding]:
         found = identify_license_text(text)
+        lesser = _lesser_alongside(found, path, ctx.tree)
+        if lesser is not None:
+            # The LGPL is a set of permissions on top of the GPL, so LGPL projects ship the GPL
+            # text next to it (COPYING + COPYING.LESSER): judge the pair as the LGPL.
+            found = [
+                Identified(lesser.family, lesser.candidates, ident.how)
+                if ident.family == "GPL-3.0"
+                else ident
+                for ident in found
+            ]
         if not found:
             return [
                 self._finding(
@@ -610,6 +683,18 @@ class LicenseChecker(Checker):
                 )
             ]
         findings = []
+        if all(ident.how == "contained" for ident in found):
+            names = " and ".join(ident.family for ident in found)
+            findings.append(
+                self._finding(
+                    "license-text-unknown",
+                    Severity.INFO,
+                    path,
+                    None,
+                    f"contains the text of {names} next to other text that was not recognised; "
+                    "the license of the whole is unknown (not guessed)",
+                )
+            )
         for ident in found:
             status = policy.classify_candidates(ident.candidates)
             what = (

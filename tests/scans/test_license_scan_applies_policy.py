@@ -172,7 +172,9 @@ def test_license_files_are_identified_by_their_text() -> None:
     [gpl] = identify_license_text(GPL3_TEXT)
     assert (gpl.family, gpl.candidates) == ("GPL-3.0", ("GPL-3.0-only", "GPL-3.0-or-later"))
     modified = MIT_TEXT + "\nThe Software shall be used for Good, not Evil.\n" * 3
-    assert identify_license_text(modified) == []
+    # An extra clause is not MIT any more: MIT's text is inside, the whole is unknown.
+    assert [(i.family, i.how) for i in identify_license_text(modified)] == [("MIT", "contained")]
+    assert identify_license_text("Do what you like, but not on Sundays.\n") == []
 
     findings = check(
         {
@@ -189,6 +191,7 @@ def test_license_files_are_identified_by_their_text() -> None:
         ("vendor/odd/LICENCE.md", "license-text-unknown", "info", None),
     ]
     assert "AGPL-3.0" in findings[0].message
+    assert "MIT next to other text" in findings[2].message
 
 
 PYPROJECT = """\
@@ -298,3 +301,19 @@ def test_project_license_field_and_cache_dependencies() -> None:
         "v/x-1.dist-info/METADATA",
     ]
     assert list(checker.dependencies("src/a.py", ctx)) == []
+
+
+def test_gpl_text_shipped_with_the_lgpl_is_judged_as_the_lgpl() -> None:
+    lgpl = "GNU LESSER GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007\n"
+    findings = check(
+        {
+            "vendor/lib/COPYING": GPL3_TEXT,
+            "vendor/lib/COPYING.LESSER": lgpl,
+            "vendor/other/COPYING": GPL3_TEXT,
+        }
+    )
+    assert rules(findings) == [
+        ("vendor/lib/COPYING", "license-review", "low", None),
+        ("vendor/lib/COPYING.LESSER", "license-review", "low", None),
+        ("vendor/other/COPYING", "license-denied", "high", None),
+    ]
