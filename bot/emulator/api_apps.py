@@ -29,20 +29,20 @@ def get_app(request: Request) -> JSONResponse:
 def list_installations(request: Request) -> JSONResponse:
     emu = emulator(request)
     ids = sorted(int(k) for k in emu.store.data["installations"])
-    return paged(request, [installation_json(emu, i) for i in ids])
+    return paged(request, [installation_json(emu, i, rest=True) for i in ids])
 
 
 @router.get("/app/installations/{installation_id}")
 def get_installation(request: Request, installation_id: int) -> JSONResponse:
     emu = emulator(request)
-    return respond(installation_json(emu, installation_id))
+    return respond(installation_json(emu, installation_id, rest=True))
 
 
 def _installation_by(request: Request, predicate: Any) -> JSONResponse:
     emu = emulator(request)
     for key in emu.store.data["installations"]:
         if predicate(int(key)):
-            return respond(installation_json(emu, int(key)))
+            return respond(installation_json(emu, int(key), rest=True))
     raise not_found()
 
 

@@ -24,11 +24,13 @@ from bot.emulator._http import Auth
 from bot.emulator.core import ApiError, Emulator
 from bot.emulator.gitstore import GitCommandError
 
-__all__ = ["create_app", "verify_app_jwt"]
+__all__ = ["API_MODULES", "api_endpoints", "create_app", "verify_app_jwt"]
 
 API = "/api/v3"
 _INSTALLATION_LOOKUP = re.compile(r"/(repos/[^/]+/[^/]+|orgs/[^/]+|users/[^/]+)/installation")
 JWT_MAX_LIFETIME = 600
+# Checks before repos: `commits/{ref:path}` would otherwise swallow `commits/{ref}/check-runs`.
+API_MODULES = (api_apps, api_checks, api_git, api_pulls, api_repos)
 
 
 def verify_app_jwt(emu: Emulator, token: str, *, now: float | None = None) -> None:
@@ -95,6 +97,12 @@ def _route_table(routers: list[APIRouter]) -> _Table:
     return table
 
 
+def api_endpoints() -> list[str]:
+    """Every emulated REST operation as ``"METHOD /route"`` (the keys of the counters)."""
+    table = _route_table([m.router for m in API_MODULES])
+    return sorted({f"{m} {t}" for methods, _r, t in table for m in methods})
+
+
 def _route_template(table: _Table, request: Request) -> str:
     path = request.url.path.removeprefix(API)
     for methods, regex, template in table:
@@ -121,11 +129,9 @@ def create_app(emu: Emulator) -> FastAPI:
     """The ASGI app serving ``emu`` (REST under ``/api/v3``, git over HTTP, control API)."""
     app = FastAPI(title="evobot GitHub emulator", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.emulator = emu
-    # checks before repos: `commits/{ref:path}` would otherwise swallow `.../check-runs`.
-    modules = (api_apps, api_checks, api_git, api_pulls, api_repos)
-    for module in modules:
+    for module in API_MODULES:
         app.include_router(module.router, prefix=API)
-    table = _route_table([m.router for m in modules])
+    table = _route_table([m.router for m in API_MODULES])
     app.include_router(control.router)
     app.include_router(githttp.router)
 

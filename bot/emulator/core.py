@@ -329,7 +329,8 @@ class Emulator:
             if head is None:
                 raise SeedError(f"{spec.full_name}: cannot tag {tag}, the repository is empty")
             repo.update_ref(f"refs/tags/{tag}", head)
-        repo.set_head(spec.default_branch)
+        if spec.from_git:
+            repo.set_head(spec.default_branch)
 
     def _render_files(self, spec: RepoSeed) -> dict[str, tuple[bytes, bool]]:
         from bot.consumer import ConsumerConfig, RolloutSettings, TemplateVersion

@@ -114,9 +114,13 @@ class GitRepo:
         path.mkdir(parents=True, exist_ok=True)
         repo = cls(path)
         repo.git("init", "-q", "--bare", f"--initial-branch={default_branch}")
-        repo.git("config", "http.receivepack", "true")
-        repo.git("config", "uploadpack.allowAnySHA1InWant", "true")
-        repo.git("config", "receive.denyDeleteCurrent", "ignore")
+        with (path / "config").open("a", encoding="utf-8") as config:
+            # Pushes over smart HTTP, fetching any commit by id, deleting the HEAD branch.
+            config.write(
+                "[http]\n\treceivepack = true\n"
+                "[uploadpack]\n\tallowAnySHA1InWant = true\n"
+                "[receive]\n\tdenyDeleteCurrent = ignore\n"
+            )
         return repo
 
     # -- objects --------------------------------------------------------------------------

@@ -43,6 +43,11 @@ def _webhook_user(emu: Emulator, login: str) -> J:
     return shapes.user_json(emu, login)
 
 
+def _webhook_app(data: J) -> J:
+    """Webhook payloads show an app without the REST-only fields."""
+    return {k: v for k, v in data.items() if k not in ("client_id", "installations_count")}
+
+
 def webhook_repo(emu: Emulator, full_name: str, *, push: bool = False) -> J:
     """The `repository` object of webhook payloads (push events use epoch integers)."""
     data = shapes.repo_json(emu, full_name)
@@ -215,10 +220,14 @@ class WebhookSender:
             item = self._queue.get()
             if item is None:
                 return
+            delivery = self.get(item)
             try:
-                delivery = self.get(item)
                 if delivery is not None:
                     self._send(delivery)
+            except Exception:  # the worker must survive; the delivery records the failure
+                log.exception("webhook delivery crashed", delivery=item)
+                if delivery is not None:
+                    delivery.update(status="emulator error", status_code=0)
             finally:
                 with self._cond:
                     self._pending -= 1
@@ -252,7 +261,7 @@ class WebhookSender:
                 response_body=response.text[:10_000],
             )
         delivery["duration"] = round(time.monotonic() - start, 3)
-        log.debug("webhook delivered", event=delivery["event"], status=delivery["status"])
+        log.debug("webhook delivered", hook_event=delivery["event"], status=delivery["status"])
 
     # -- payloads -------------------------------------------------------------------------
     def _common(self, full_name: str, sender: str, *, push: bool = False) -> J | None:
@@ -380,7 +389,10 @@ class WebhookSender:
         common = self._common(suite["repo"], emu.ci_sender)
         if common is None:
             return
-        payload = {"action": action, "check_suite": shapes.check_suite_json(emu, suite), **common}
+        data = shapes.check_suite_json(emu, suite)
+        data.pop("repository", None)
+        data["app"] = _webhook_app(data["app"])
+        payload = {"action": action, "check_suite": data, **common}
         self.emit("check_suite", payload, full_name=suite["repo"])
 
     def emit_check_run(self, run: J, action: str, sender: str) -> None:
@@ -389,8 +401,10 @@ class WebhookSender:
         if common is None:
             return
         data = shapes.check_run_json(emu, run)
+        data["app"] = _webhook_app(data["app"])
         suite = emu.store.data["check_suites"][str(run["suite_id"])]
         data["check_suite"] = shapes.check_suite_json(emu, suite)
+        data["check_suite"]["app"] = _webhook_app(data["check_suite"]["app"])
         for key in (
             "repository",
             "head_commit",
@@ -431,7 +445,6 @@ class WebhookSender:
             "reason": "unsigned",
             "signature": None,
             "payload": None,
-            "verified_at": None,
         }
         payload: J = {
             "id": status["id"],
@@ -456,7 +469,6 @@ class WebhookSender:
             "action": action,
             "installation": installation_json(emu, inst_id),
             "repositories": [_repo_lite(emu, n) for n in emu.installation_repos(inst_id)],
-            "requester": None,
             "sender": _webhook_user(emu, emu.installation(inst_id)["account"]),
         }
         self.emit("installation", payload)
@@ -508,13 +520,27 @@ def _org_json(emu: Emulator, login: str) -> J:
     }
 
 
-def installation_json(emu: Emulator, inst_id: int) -> J:
-    """`installation` as both the REST API and the webhook payloads show it."""
+def installation_json(emu: Emulator, inst_id: int, *, rest: bool = False) -> J:
+    """`installation` as webhook payloads show it, or (``rest``) as the REST API does.
+
+    GitHub's OpenAPI description types the REST account as simple-user *and* enterprise, so
+    the REST view also carries the enterprise fields.
+    """
     inst = emu.installation(inst_id)
     account = emu.user(inst["account"])
+    account_json = shapes.user_json(emu, inst["account"])
+    if rest:
+        account_json.update(
+            name=inst["account"],
+            slug=inst["account"].lower(),
+            created_at=inst["created_at"],
+            updated_at=inst["created_at"],
+            description=None,
+            website_url=None,
+        )
     return {
         "id": inst_id,
-        "account": shapes.user_json(emu, inst["account"]),
+        "account": account_json,
         "repository_selection": "all" if inst["repositories"] is None else "selected",
         "access_tokens_url": f"{emu.api_url}/app/installations/{inst_id}/access_tokens",
         "repositories_url": f"{emu.api_url}/installation/repositories",
@@ -540,7 +566,6 @@ def webhook_pull(emu: Emulator, pr: J) -> J:
     data = shapes.pull_json(emu, pr)
     for side in ("head", "base"):
         data[side]["repo"] = webhook_repo(emu, pr["repo"])
-    data.pop("rebaseable", None)
     data["merged"] = pr["merged_at"] is not None
     return data
 
