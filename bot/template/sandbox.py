@@ -71,7 +71,7 @@ class Sandbox:
         self.limits = limits or RenderLimits()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: Any = None
-        self._buffer = b""
+        self._buffer = bytearray()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -96,7 +96,7 @@ class Sandbox:
                 env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"},
                 close_fds=True,
             )
-            self._buffer = b""
+            self._buffer = bytearray()
         return self._proc
 
     def close(self) -> None:
@@ -145,14 +145,19 @@ class Sandbox:
         fd = proc.stdout.fileno()
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_READ)
+            scanned = 0  # bytes of the buffer known to hold no newline
             while True:
-                while b"\n" in self._buffer:
-                    line, self._buffer = self._buffer.split(b"\n", 1)
-                    message = json.loads(line)
+                end = self._buffer.find(b"\n", scanned)
+                while end != -1:
+                    message = json.loads(self._buffer[:end])
+                    del self._buffer[: end + 1]
+                    scanned = 0
                     if "at" in message:
                         current = message["at"]
                     elif message.get("done"):
                         return dict(message)
+                    end = self._buffer.find(b"\n")
+                scanned = len(self._buffer)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     self._kill()
@@ -167,7 +172,7 @@ class Sandbox:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
                     return self._died(proc, current)
-                self._buffer += chunk
+                self._buffer.extend(chunk)
 
     def _kill(self) -> None:
         proc, self._proc = self._proc, None
@@ -179,6 +184,9 @@ class Sandbox:
                     proc.stdin.close()
             if proc.stdout:
                 proc.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def _died(self, proc: subprocess.Popen[bytes], current: str | None) -> dict[str, Any]:
         code = proc.wait()
