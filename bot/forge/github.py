@@ -138,6 +138,7 @@ class GitHubForge:
         self._app_client: Github | None = None
         self._tokens: InstallationTokenCache | None = None
         self.requests = 0
+        self._thread = threading.local()
         if isinstance(credentials, AppCredentials):
             self._tokens = InstallationTokenCache(self._fetch_token, clock=self.clock)
 
@@ -158,6 +159,14 @@ class GitHubForge:
             seconds_between_writes=None,
             lazy=True,
         )
+
+    @property
+    def thread_requests(self) -> int:
+        """Repository requests this thread made (App authentication excluded)."""
+        return int(getattr(self._thread, "count", 0))
+
+    def reset_thread_requests(self) -> None:
+        self._thread.count = 0
 
     def pacer(self, key: int = 0) -> Pacer:
         """The pacer of one installation (key 0: plain-token credentials and App-level calls)."""
@@ -286,6 +295,8 @@ class GitHubForge:
             try:
                 with self._lock:
                     self.requests += 1
+                if key or self._tokens is None:  # repository calls, not App-level auth
+                    self._thread.count = getattr(self._thread, "count", 0) + 1
                 try:
                     return fn()
                 except GithubException as exc:
