@@ -325,12 +325,14 @@ def _mirror(
         if (mirror / "HEAD").is_file():
             if need_commit and git.try_text("cat-file", "-t", need_commit) == "commit":
                 return git
-            git.run("fetch", "--prune", "--prune-tags", "--force", "origin")
+            # By URL, not by remote name: the stored remote URL holds no credentials.
+            git.run("fetch", "--prune", "--force", "--quiet", "--", source, "+refs/*:refs/*")
         else:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir))
             try:
                 cloner = _Git(None, source, headers)
                 cloner.run("clone", "--mirror", "--quiet", "--", source, str(tmp))
+                _Git(tmp, source, ()).run("remote", "set-url", "origin", redact_url(source))
                 tmp.rename(mirror)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -240,3 +240,18 @@ def test_http_headers_reach_the_server_but_not_the_error(tmp_path: Path) -> None
         server.server_close()
     assert "Bearer s3cr3t-t0ken" in seen
     assert "s3cr3t-t0ken" not in info.value.diagnostics()
+
+
+def test_mirror_cache_stores_no_credentials(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _repo_with_tags(repo, ["1.0.0"])
+    bare = tmp_path / "served.git"
+    git(tmp_path, "clone", "--bare", "-q", str(repo), str(bare))
+    # file:// ignores the user part, which makes it a stand-in for https://user:token@host.
+    url = f"file://someone:t0p-s3cret@{bare}"
+    cache = tmp_path / "cache"
+    for _ in range(2):  # clone, then fetch
+        with open_template(url, cache_dir=cache) as template:
+            assert template.ref == "1.0.0"
+    stored = b"".join(p.read_bytes() for p in cache.rglob("*") if p.is_file())
+    assert b"t0p-s3cret" not in stored
