@@ -67,7 +67,7 @@ def make_forge(emu: EmulatorHandle, **settings: Any) -> GitHubForge:
     settings.setdefault("backoff", BackoffPolicy(base=0.5, cap=4.0))
     return GitHubForge(
         AppCredentials(str(emu.app_id), emu.private_key_pem),
-        settings=ForgeSettings(base_url=emu.api_url, timeout=10, **settings),
+        settings=ForgeSettings(**{"base_url": emu.api_url, "timeout": 10, **settings}),
         clock=emu.clock,
     )
 

@@ -76,3 +76,13 @@ def test_retries_are_bounded(tmp_path: Path) -> None:
         assert caught.value.status == 503
         assert "3 attempts" in caught.value.message
         assert emu.counters["GET /repos/{owner}/{repo}"] == 3
+
+
+def test_timed_out_read_is_retried(tmp_path: Path) -> None:
+    with emulated(tmp_path / "emu", speed=2000) as (emu, _forge):
+        forge = make_forge(emu, timeout=1)
+        forge.get_repository("acme/svc1")
+        emu.inject(timeout_delay=2.0)
+        emu.fail_next(1, match=r"GET /repos/\{owner\}/\{repo\}$", timeout=True)
+        assert forge.get_repository("acme/svc1").default_branch == "main"
+        assert emu.injected_faults == 1
