@@ -375,7 +375,7 @@ def _run(command: Sequence[str], cwd: Path) -> tuple[bool, str]:
 
 
 def check_service(consumer: Path) -> dict[str, str]:
-    """Run the evolved service's own checks with this interpreter: ruff, and pytest if present.
+    """Run the evolved service's own checks with this interpreter: ruff, bandit, and pytest.
 
     pytest, aiosqlite and greenlet come with `evobot[dev]` (what `make demo` installs); without
     them the service's test suite is reported as skipped rather than failing for the wrong reason.
@@ -385,6 +385,7 @@ def check_service(consumer: Path) -> dict[str, str]:
     checks: dict[str, list[str]] = {
         "ruff check": [python, "-m", "ruff", "check", "--no-cache", "."],
         "ruff format": [python, "-m", "ruff", "format", "--no-cache", "--check", "."],
+        "bandit": [python, "-m", "bandit", "-q", "-c", "pyproject.toml", "-r", "src"],
     }
     needed = ("pytest", "aiosqlite", "greenlet")
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
@@ -395,7 +396,10 @@ def check_service(consumer: Path) -> dict[str, str]:
     for name, command in checks.items():
         ok, output = _run(command, consumer)
         last = output.splitlines()[-1] if output else ""
-        results[name] = f"passed: {last}" if ok else f"FAILED: {output[-2000:]}"
+        if ok:
+            results[name] = f"passed: {last}" if last else "passed"
+        else:
+            results[name] = f"FAILED: {output[-2000:]}"
     return results
 
 

@@ -67,6 +67,6 @@ def test_make_demo_runs_end_to_end_with_the_service_checks(tmp_path: Path) -> No
     assert report["to"]["ref"] == "v1.1.0"
     assert report["conflicts"] == []
     assert report["second_update_is_noop"] is True
-    assert set(report["service_checks"]) == {"ruff check", "ruff format", "pytest"}
+    assert set(report["service_checks"]) == {"ruff check", "ruff format", "bandit", "pytest"}
     assert all(v.startswith("passed") for v in report["service_checks"].values())
     assert Path(report["consumer"], ".evobot.yml").is_file()

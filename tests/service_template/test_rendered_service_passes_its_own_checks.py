@@ -1,7 +1,9 @@
-"""A freshly rendered service passes its own test suite, ruff (lint and format) and bandit.
+"""A freshly rendered service passes its own tests, ruff (lint and format), bandit and mypy.
 
 Real tools, run as subprocesses with this venv's binaries over the rendered files, for several
 answer combinations: database on/off, metrics on/off, every Python version, a 40-character name.
+mypy (the slowest, ~20 s cold) runs on the all-features and the no-features services, which
+between them cover every branch of the templates.
 """
 
 from __future__ import annotations
@@ -73,13 +75,23 @@ CHECKS: dict[str, list[str]] = {
     "ruff check": [str(BIN / "ruff"), "check", "--no-cache", "."],
     "ruff format": [str(BIN / "ruff"), "format", "--no-cache", "--check", "."],
     "bandit": [str(BIN / "bandit"), "-q", "-c", "pyproject.toml", "-r", "src"],
+    "mypy": [str(BIN / "mypy")],  # strict, files and plugins from the service's pyproject.toml
 }
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache per test process, so third-party packages are analysed only once."""
+    return tmp_path_factory.mktemp("mypy-cache")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("answers", COMBINATIONS.values(), ids=COMBINATIONS.keys())
 def test_rendered_service_passes_its_own_checks(
-    tmp_path: Path, answers: dict[str, Any], render_service: Callable[..., Tree]
+    tmp_path: Path,
+    answers: dict[str, Any],
+    render_service: Callable[..., Tree],
+    mypy_cache: Path,
 ) -> None:
     service = tmp_path / "service"
     tree = render_service(answers, service)
@@ -87,7 +99,12 @@ def test_rendered_service_passes_its_own_checks(
 
     failures = []
     env = _clean_env(str(tmp_path))
+    features = (answers["use_database"], answers["metrics"])
     for name, command in CHECKS.items():
+        if name == "mypy":
+            if features not in ((True, True), (False, False)):
+                continue
+            command = [*command, "--cache-dir", str(mypy_cache)]
         result = subprocess.run(
             command, cwd=service, env=env, capture_output=True, text=True, timeout=120, check=False
         )

@@ -1,5 +1,6 @@
 """The orchestrator's view of the service: liveness and readiness."""
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 
@@ -23,7 +24,9 @@ def test_readyz_is_unavailable_when_a_check_fails(client: TestClient) -> None:
     async def broken() -> None:
         raise ConnectionError("downstream is down")
 
-    client.app.state.readiness_checks["downstream"] = broken
+    app = client.app
+    assert isinstance(app, FastAPI)
+    app.state.readiness_checks["downstream"] = broken
 
     response = client.get("/readyz")
 
