@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from conftest import REPO_ROOT
 from scans_support import scan
 
 from bot.checks import secrets
@@ -148,3 +149,9 @@ def test_checker_version_follows_the_rule_table(monkeypatch: pytest.MonkeyPatch)
 def test_disabled_rules_are_not_reported() -> None:
     tree = {"a.env": File(f"KEY={DOCS_KEY}\n".encode())}
     assert scan(tree, {"disable": ["aws-access-key-id"]}) == []
+
+
+def test_every_rule_is_documented() -> None:
+    docs = (REPO_ROOT / "docs" / "scans.md").read_text()
+    missing = [rule for rule in secrets.RULE_IDS if f"`{rule}`" not in docs]
+    assert missing == []
