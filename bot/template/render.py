@@ -89,6 +89,10 @@ def _check_part(part: str, source: str) -> None:
         raise RenderError(
             f"{source}: a name renders to {part!r}, which contains a path separator or NUL"
         )
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in part):
+        raise RenderError(
+            f"{source}: a name renders to {part!r}, which contains a control character"
+        )
     if part in ("..", ".") or PurePosixPath(part).is_absolute():
         raise RenderError(f"{source}: a name renders to {part!r}, which would leave its directory")
 

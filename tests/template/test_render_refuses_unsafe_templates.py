@@ -25,6 +25,7 @@ def _render(root: Path, answers: dict[str, object] | None = None) -> None:
         ("{{ x }}.txt", "a\\b", "path separator"),
         ("{{ x }}.txt", "a\0b", "NUL"),
         ("dir/{{ x }}", ".", "leave its directory"),
+        ("{{ x }}.txt", "two\nlines", "control character"),
     ],
 )
 def test_names_that_escape_the_output_are_refused(
