@@ -26,7 +26,7 @@ from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["ValidatorChecker", "import_names_for"]
+__all__ = ["ValidatorChecker", "clear_parse_memo", "import_names_for"]
 
 _DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 # JSON dialects that allow comments; they are not meant for a strict JSON parser.
@@ -661,10 +661,10 @@ class ValidatorChecker(Checker):
         if not path.endswith((".py", ".pyi")):
             return ()
         deps = [p for p in ctx.tree if p == "pyproject.toml" or p.startswith("requirements")]
+        # The imports stage reads which modules exist; mypy reads them all, and its config.
+        deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
         if ctx.settings.get("types"):
-            deps += [p for p in ctx.tree if p.endswith((".py", ".pyi"))]
-        else:
-            deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
+            deps += [p for p in ("mypy.ini", ".mypy.ini", "setup.cfg") if p in ctx.tree]
         return sorted(set(deps))
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
@@ -754,7 +754,8 @@ def _run_mypy(paths: Sequence[str], tree: Mapping[str, File]) -> dict[str, list[
     keep = {
         p: f
         for p, f in tree.items()
-        if p.endswith((".py", ".pyi")) or p in ("pyproject.toml", "mypy.ini", "setup.cfg")
+        if p.endswith((".py", ".pyi"))
+        or p in ("pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg")
     }
     with tempfile.TemporaryDirectory(prefix="evobot-mypy-") as tmp:
         root = Path(tmp) / "tree"
