@@ -100,8 +100,12 @@ def _load_from(root: str | None) -> Callable[[str], tuple[str, str, Callable[[],
 def make_env(
     root: str | None = None, *, newline: Literal["\n", "\r\n"] = "\n"
 ) -> SandboxedEnvironment:
-    """The one Jinja environment evobot renders with: sandboxed, strict, no autoescape."""
-    return HardenedSandbox(
+    """The one Jinja environment evobot renders with: sandboxed, strict, no autoescape.
+
+    Without Jinja's random helpers (`lipsum`, the `random` filter): output must be a function
+    of the template and the answers alone.
+    """
+    env = HardenedSandbox(
         loader=FunctionLoader(_load_from(root)),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
@@ -109,6 +113,9 @@ def make_env(
         newline_sequence=newline,
         extensions=["jinja2.ext.loopcontrols"],
     )
+    env.globals.pop("lipsum", None)
+    env.filters.pop("random", None)
+    return env
 
 
 def _template_line(tb: types.TracebackType | None, filename: str | None) -> int | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from conftest import build_file_tree
+from evobot_testing import build_file_tree
 
 from bot.template import RenderLimits
 

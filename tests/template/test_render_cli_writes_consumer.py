@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import build_file_tree, git_commit_all, git_init
+from evobot_testing import build_file_tree, git_commit_all, git_init
 from typer.testing import CliRunner
 
 from bot.cli import app

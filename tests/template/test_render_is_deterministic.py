@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import build_file_tree, git_commit_all, git_init
+import pytest
+from evobot_testing import build_file_tree, git_commit_all, git_init
 
+from bot.errors import RenderError
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import digest
 
@@ -66,3 +68,15 @@ def test_plain_directory_render_matches_git_render(tmp_path: Path) -> None:
     (plain / "files" / "data.txt").write_text("changed\n")
     with open_template(str(plain)) as changed:
         assert changed.commit != a.commit
+
+
+def test_random_helpers_are_not_available(tmp_path: Path) -> None:
+    for text in ("{{ [1, 2, 3] | random }}", "{{ lipsum() }}"):
+        root = build_file_tree(
+            tmp_path / str(len(text)), {"template.yml": "name: t\n", "files/r.jinja": text}
+        )
+        with (
+            open_template(str(root)) as template,
+            pytest.raises(RenderError, match=r"files/r\.jinja"),
+        ):
+            render_template(template, {})

@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import build_file_tree, git, git_commit_all, git_init
+from evobot_testing import build_file_tree, git, git_commit_all, git_init
 
 from bot.errors import RenderError, TemplateSourceError
 from bot.template import list_versions, open_template, render_template
