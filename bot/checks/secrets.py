@@ -66,7 +66,7 @@ _FORMAT_PLACEHOLDER = re.compile(
 )
 _PLACEHOLDER_MARKS = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|%s\b|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
-    r"1234567|abcdefg|qwerty|\{[^{}\s]+\}",
+    r"1234|abcd|qwerty|\{[^{}\s]+\}",
     re.IGNORECASE,
 )
 _PLACEHOLDER_WORDS = (
@@ -148,9 +148,14 @@ def looks_placeholder(value: str) -> bool:
     if v[0] in "$%&*!@" or _PLACEHOLDER_MARKS.search(v):
         return True
     low = v.lower()
-    if any(word in low for word in _PLACEHOLDER_WORDS):
+    unleet = low.translate(_UNLEET)  # "t0p-s3cret", "pa55w0rd"
+    if any(word in low or word in unleet for word in _PLACEHOLDER_WORDS):
         return True
-    return any(tok in _PLACEHOLDER_TOKENS for tok in re.split(r"[^a-z0-9]+", low))
+    tokens = {*re.split(r"[^a-z0-9]+", low), *re.split(r"[^a-z0-9]+", unleet)}
+    return not tokens.isdisjoint(_PLACEHOLDER_TOKENS)
+
+
+_UNLEET = str.maketrans("0134578@$", "oieastbas")
 
 
 def _format_placeholder(value: str) -> bool:
@@ -765,6 +770,8 @@ _CODE_SUFFIXES = (
     ".j2",
     ".html",
 )
+# Prose, where `name: value` is a sentence, not an assignment.
+_QUOTED_ONLY_SUFFIXES = (*_CODE_SUFFIXES, ".md", ".rst", ".adoc", ".txt")
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|specs?|__tests__|testdata|test_data|fixtures?|mocks?)/"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:spec|test)\.[a-z]+|conftest\.py)$"
@@ -806,7 +813,7 @@ def _assignment_value_ok(value: str) -> bool:
         return False
     if _CAMEL_WORDS.match(v) or _TIMESTAMP.match(v):
         return False  # an identifier such as "privateKeyUsagePeriod"
-    if "://" in v or " " in v.strip():
+    if "://" in v or " " in v.strip() or v.endswith(":"):
         return False
     if len(v) < 20 and _character_classes(v) < 2:
         return False  # a word ("downgrades", "autolink"), not a generated secret
@@ -842,11 +849,11 @@ def _rules_digest() -> str:
         sorted(_KEY_PAIRS),
         sorted(_KEY_LAST_EXCLUDED),
         sorted(_KEY_FIRST_EXCLUDED),
-        _CODE_SUFFIXES,
+        _QUOTED_ONLY_SUFFIXES,
     ):
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
-    h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS]).encode())
+    h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS, "0134578@$"]).encode())
     for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _TIMESTAMP, _PATHLIKE):
         h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
@@ -909,8 +916,9 @@ def _matches(
 
 
 def _path_role(path: str) -> tuple[bool, bool]:
-    """What the path says about its content: (test code or fixture, source code)."""
-    return bool(_TEST_PATH.search(path)), path.lower().endswith(_CODE_SUFFIXES)
+    """What the path says about its content: (test code or fixture, code or prose in which
+    only quoted values are literals)."""
+    return bool(_TEST_PATH.search(path)), path.lower().endswith(_QUOTED_ONLY_SUFFIXES)
 
 
 def scan_text(text: str, path: str = "") -> list[SecretHit]:

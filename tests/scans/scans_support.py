@@ -376,6 +376,11 @@ def _add_clean(c: Corpus, rnd: random.Random) -> None:
                 "[bandit.plugins]\n"
                 "try_except_pass = bandit.plugins.try_except_pass:try_except_pass\n"
             ),
+            "clean/real/leet.env": "GIT_URL=file://someone:t0p-s3cret@repo/bare.git\n",
+            "clean/real/env_test.py": 'env = {"GITHUB_TOKEN": "abcd1234efgh"}\n',
+            "clean/real/docs.md": (
+                "Options live under `checks: checkers: secrets: options:` in `.evobot.yml`.\n"
+            ),
             "clean/real/openapi.json": json.dumps(
                 {
                     "token_last_eight": "Ae178B4a",

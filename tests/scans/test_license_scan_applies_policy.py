@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 
 import pytest
-from conftest import REPO_ROOT
+from evobot_testing import REPO_ROOT
 
 from bot.checks.base import CheckContext, Finding
 from bot.checks.licenses import LicenseChecker, identify_license_text

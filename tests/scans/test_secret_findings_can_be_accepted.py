@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import REPO_ROOT
+from evobot_testing import REPO_ROOT
 from scans_support import scan
 
 from bot.checks import secrets
