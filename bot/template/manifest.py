@@ -40,7 +40,7 @@ QuestionType = Literal["str", "int", "float", "bool", "choice", "list"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Only used to parse (never to run) the Jinja found in the manifest.
-_PARSE_ENV = Environment(autoescape=False)  # noqa: S701 - output is files, not HTML
+_PARSE_ENV = Environment(autoescape=False)  # noqa: S701  # nosec B701 - parses only, never renders
 
 
 def is_jinja_template(text: str) -> bool:
