@@ -39,8 +39,8 @@ MANIFEST_NAME = "template.yml"
 QuestionType = Literal["str", "int", "float", "bool", "choice", "list"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Only used to parse (never to run) the Jinja found in the manifest.
-_PARSE_ENV = Environment(autoescape=False)  # noqa: S701  # nosec B701 - parses only, never renders
+# Only used to parse (never to run or render) the Jinja found in the manifest.
+_PARSE_ENV = Environment(autoescape=False)  # noqa: S701  # nosec B701
 
 
 def is_jinja_template(text: str) -> bool:
