@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from checks_support import CLEAN_SERVICE
-from conftest import build_file_tree, git_commit_all, git_init
+from evobot_testing import build_file_tree, git_commit_all, git_init
 
 from bot.cli import main
 

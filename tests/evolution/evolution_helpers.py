@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import build_file_tree, git_commit_all, git_init
+from evobot_testing import build_file_tree, git_commit_all, git_init
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
 from bot.template import open_template, render_template, resolve_answers

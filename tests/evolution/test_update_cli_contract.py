@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import build_file_tree, git, git_commit_all
+from evobot_testing import build_file_tree, git, git_commit_all
 from evolution_helpers import TemplateRepo, make_consumer, run_evobot
 
 from bot.tree import read_tree

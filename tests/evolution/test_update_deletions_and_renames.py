@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git_commit_all
+from evobot_testing import git_commit_all
 from evolution_helpers import (
     BASIC_MANIFEST,
     LINES,

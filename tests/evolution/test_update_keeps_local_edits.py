@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import git, git_commit_all
+from evobot_testing import git, git_commit_all
 from evolution_helpers import LINES, TemplateRepo, make_consumer, replace_once, run_evobot
 
 

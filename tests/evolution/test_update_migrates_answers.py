@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import git
+from evobot_testing import git
 from evolution_helpers import TemplateRepo, make_consumer, run_evobot
 
 from bot.consumer import load_consumer_config

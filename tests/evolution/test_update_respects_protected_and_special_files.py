@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git_commit_all
+from evobot_testing import git_commit_all
 from evolution_helpers import (
     BASIC_MANIFEST,
     LINES,

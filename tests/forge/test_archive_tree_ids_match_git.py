@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import build_file_tree, git, git_commit_all, git_init
+from evobot_testing import build_file_tree, git, git_commit_all, git_init
 
 from bot.forge.archive import blob_sha, read_tarball, tree_sha
 from bot.tree import File

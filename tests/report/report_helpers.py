@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
+
+from evobot_testing import REPO_ROOT, build_file_tree, git, git_commit_all, git_init
+
+__all__ = ["REPO_ROOT", "build_file_tree", "git", "git_commit_all", "git_init"]
 
 from bot.consumer import (
     ConsumerConfig,
@@ -18,29 +19,6 @@ from bot.evolution import Evolution, evolve_consumer
 from bot.report.provenance import PROVENANCE_PATH, dump_statement, provenance_for_render
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, read_tree, write_tree
-
-
-def _root_conftest() -> ModuleType:
-    # `from conftest import ...` resolves to whichever conftest.py pytest imported last, and
-    # other areas have their own (tests/emulator, ...); load tests/conftest.py by path instead.
-    name = "evobot_tests_root_conftest"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "conftest.py"
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_shared = _root_conftest()
-REPO_ROOT: Path = _shared.REPO_ROOT
-build_file_tree = _shared.build_file_tree
-git = _shared.git
-git_commit_all = _shared.git_commit_all
-git_init = _shared.git_init
 
 TEMPLATE_FILES: dict[str, str | bytes] = {
     "template.yml": (
