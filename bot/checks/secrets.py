@@ -574,6 +574,14 @@ _ASSIGNMENT = re.compile(
     r"|(?<![=!<>:])=(?![=~>])|:=|=>|:(?![:/]))"
     r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)|(?P<uv>[^\s\"'`,;#}{\])(<>]{1,400}))"
 )
+# XML configuration: <password>…</password> (Maven settings.xml) and .NET's
+# <add key="ApiKey" value="…"/>. Element text counts as quoted: it is always a literal.
+_XML_ASSIGNMENTS = (
+    re.compile(r"<(?P<key>[A-Za-z_][\w.:\-]{0,80})(?:\s[^<>]*)?>(?P<qv>[^<>\s]{1,400})</(?P=key)>"),
+    re.compile(
+        r"\bkey\s*=\s*\"(?P<key>[A-Za-z_][\w.:\-]{0,80})\"\s+value\s*=\s*\"(?P<qv>[^\"\n]{1,400})\""
+    ),
+)
 _ASSIGNMENT_KEYWORDS = (
     "password",
     "passwd",
@@ -841,6 +849,8 @@ def _rules_digest() -> str:
             ).encode()
         )
     h.update(_ASSIGNMENT.pattern.encode())
+    for regex in _XML_ASSIGNMENTS:
+        h.update(regex.pattern.encode())
     for words in (
         _PLACEHOLDER_WORDS,
         sorted(_PLACEHOLDER_TOKENS),
@@ -961,10 +971,15 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
 
     hits.extend(_aws_secret_near_key_ids(text, hits, taken, line_starts, line_of))
 
-    for match in _matches(_ASSIGNMENT, text, lower, _ASSIGNMENT_KEYWORDS, line_starts):
+    assignments = (
+        match
+        for regex in (_ASSIGNMENT, *_XML_ASSIGNMENTS)
+        for match in _matches(regex, text, lower, _ASSIGNMENT_KEYWORDS, line_starts)
+    )
+    for match in assignments:
         key = match.group("key")
         quoted = match.group("qv") is not None
-        value = match.group("qv") if quoted else match.group("uv")
+        value = match.group("qv") if quoted else match.groupdict().get("uv")
         if value is None or (in_code and not quoted):
             continue
         if not _secret_key(key) or not _assignment_value_ok(value):

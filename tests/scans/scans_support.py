@@ -272,6 +272,63 @@ def build_corpus(seed: int = 20261123) -> Corpus:
     }
     for path, (template, value) in generic.items():
         c.plant(path, template.format(v=value), {"generic-secret-assignment"}, value)
+    # ---- the same secrets in other clothes
+    maven = r(ALNUM, 22)
+    c.plant(
+        "ci/settings.xml",
+        f"<settings><servers><server>\n  <id>nexus</id>\n  <password>{maven}</password>\n"
+        "</server></servers></settings>\n",
+        {"generic-secret-assignment"},
+        maven,
+    )
+    dotnet = r(ALNUM + "+/", 32)
+    c.plant(
+        "web/web.config",
+        f'<appSettings>\n  <add key="PaymentsApiKey" value="{dotnet}" />\n</appSettings>\n',
+        {"generic-secret-assignment"},
+        dotnet,
+    )
+    block_key = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
+    indented = "".join(f"    {line}\n" for line in block_key.splitlines())
+    c.plant("deploy/tls.yaml", f"tls:\n  key: |\n{indented}", {"private-key"})
+    c.values.append(block_key.splitlines()[1])
+    crlf = r(ALNUM, 24)
+    c.plant(
+        "config/windows.env",
+        f"HOST=db\r\nAPI_SECRET={crlf}\r\nPORT=5432\r\n",
+        {"generic-secret-assignment"},
+        crlf,
+    )
+    minified_token = "ghp_" + r(ALNUM, 36)
+    c.plant(
+        "web/bundle.min.js",
+        "!function(e){var t={};" * 40 + f'e.h={{Authorization:"token {minified_token}"}}' + "}();",
+        {"github-token"},
+        minified_token,
+    )
+    docker = r(ALNUM, 18)
+    c.plant(
+        "Dockerfile",
+        f"FROM python:3.12-slim\nENV APP_ENV=prod \\\n    SMTP_PASSWORD={docker}\n",
+        {"generic-secret-assignment"},
+        docker,
+    )
+    props = r(ALNUM + "!#%", 16)
+    c.plant(
+        "src/main/resources/application.properties",
+        f"spring.datasource.url=jdbc:postgresql://db/orders\nspring.datasource.password={props}\n",
+        {"generic-secret-assignment"},
+        props,
+    )
+
     bearer = r(B64URL, 40)
     c.plant(
         "api/requests.http",
@@ -376,6 +433,10 @@ def _add_clean(c: Corpus, rnd: random.Random) -> None:
                 "[bandit.plugins]\n"
                 "try_except_pass = bandit.plugins.try_except_pass:try_except_pass\n"
             ),
+            "clean/xml/settings.xml": (
+                "<server><password>${env.NEXUS_PASSWORD}</password></server>\n"
+            ),
+            "clean/xml/web.config": '<add key="ApiKeyHeaderName" value="X-Api-Key" />\n',
             "clean/real/leet.env": "GIT_URL=file://someone:t0p-s3cret@repo/bare.git\n",
             "clean/real/env_test.py": 'env = {"GITHUB_TOKEN": "abcd1234efgh"}\n',
             "clean/real/docs.md": (
