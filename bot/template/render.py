@@ -144,27 +144,27 @@ def render_template(
                 to_render[part] = f"{manifest.files_dir}/{entry.rel}"
     answers_data = _answers_json(answers)
     try:
-        with using_sandbox(sandbox, limits) as sandbox:
+        with using_sandbox(sandbox, limits) as box:
+
+            def request(names: list[list[str]], files: list[str]) -> dict[str, Any]:
+                if not names and not files:
+                    return {"names": {}, "files": {}}  # no Jinja to run: no worker needed
+                return box.request(
+                    {
+                        "op": "render",
+                        "root": str(root),
+                        "answers": answers_data,
+                        "names": names,
+                        "files": files,
+                    }
+                )
+
             # Names first: a file under a name rendering empty, or excluded, is never rendered.
-            rendered_names: dict[str, str] = sandbox.request(
-                {
-                    "op": "render",
-                    "root": str(root),
-                    "answers": answers_data,
-                    "names": [[path, part] for part, path in to_render.items()],
-                    "files": [],
-                }
-            )["names"]
+            names = [[path, part] for part, path in to_render.items()]
+            rendered_names: dict[str, str] = request(names, [])["names"]
             planned = _plan(entries, name_parts, rendered_names, manifest)
-            rendered_files: dict[str, str] = sandbox.request(
-                {
-                    "op": "render",
-                    "root": str(root),
-                    "answers": answers_data,
-                    "names": [],
-                    "files": [source for _out, source, entry in planned if entry.is_jinja],
-                }
-            )["files"]
+            jinja_files = [source for _out, source, entry in planned if entry.is_jinja]
+            rendered_files: dict[str, str] = request([], jinja_files)["files"]
     except SandboxFailure as exc:
         raise RenderError(f"cannot render the template: {exc.message}") from None
 
