@@ -38,6 +38,8 @@ def test_ci_workflow_is_hardened(
     setup = next(s for s in _steps(workflow) if s.get("uses", "").startswith("actions/setup-py"))
     assert setup["with"]["python-version"] == answers.get("python_version", "3.12")
     assert ("services" in workflow["jobs"]["test"]) is answers["use_database"]
+    for service in workflow["jobs"]["test"].get("services", {}).values():
+        assert re.fullmatch(r"[\w./-]+:[\w.-]+@sha256:[0-9a-f]{64}", service["image"])
 
 
 @pytest.mark.parametrize("answers", ANSWER_SETS)
