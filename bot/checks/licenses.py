@@ -653,7 +653,11 @@ class LicenseChecker(Checker):
                 _SEVERITY[status],
                 path,
                 line,
-                f"{what} {parsed.normalized}: {', '.join(deciding)} {_WHY[status]}",
+                (
+                    f"{what} says {parsed.normalized}, which {_WHY[status]}"
+                    if deciding == [parsed.normalized]
+                    else f"{what} says {parsed.normalized}: {', '.join(deciding)} {_WHY[status]}"
+                ),
             )
         ]
 

@@ -1238,8 +1238,8 @@ class SecretsChecker(Checker):
                     path=path,
                     line=hit.line,
                     message=(
-                        f"{hit.title} (fingerprint {hit.fingerprint}{note}): rotate it and read "
-                        f"it from the environment, or accept it in {self._baseline_path(ctx)}"
+                        f"{hit.title} (fingerprint {hit.fingerprint}{note}): remove and rotate "
+                        f"it, or accept the fingerprint in {self._baseline_path(ctx)}"
                     ),
                 )
             )
