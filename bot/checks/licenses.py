@@ -161,9 +161,12 @@ class LicensePolicy:
         defaults = _data()["policy"]
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("allow", "deny", "review"):
-            value = settings.get(key, defaults[key])
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise CheckError(f"licenses: the {key!r} setting must be a list of SPDX ids")
+            # `allow` replaces the default list; `allow_extra` adds to it (same for the others).
+            for name in (key, f"{key}_extra"):
+                given = settings.get(name, [])
+                if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
+                    raise CheckError(f"licenses: the {name!r} setting must be a list of SPDX ids")
+            value = [*settings.get(key, defaults[key]), *settings.get(f"{key}_extra", [])]
             lists[key] = tuple(v.strip().lower() for v in value if v.strip())
         return cls(lists["allow"], lists["deny"], lists["review"])
 
@@ -569,7 +572,8 @@ class _Judgement:
 class LicenseChecker(Checker):
     """Reports licenses that the policy denies or flags, and licenses it cannot establish.
 
-    Settings: ``allow``, ``deny``, ``review`` (SPDX ids or globs; see :class:`LicensePolicy`),
+    Settings: ``allow``, ``deny``, ``review`` (SPDX ids or globs replacing the defaults; see
+    :class:`LicensePolicy`), ``allow_extra``, ``deny_extra``, ``review_extra`` (added to them),
     ``license_files`` (tree paths of recorded dependency licenses), ``header_bytes``.
     """
 

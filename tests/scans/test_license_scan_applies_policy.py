@@ -279,8 +279,18 @@ def test_policy_settings_allow_deny_and_review() -> None:
         ("b.py", "license-denied", "high", 1),
         ("c.py", "license-not-allowlisted", "medium", 1),
     ]
+    # `*_extra` adds to the defaults instead of replacing them.
+    assert rules(check(files, {"allow_extra": ["GPL-3.0-only"]})) == [
+        ("c.py", "license-review", "low", 1)
+    ]
+    assert rules(check(files, {"deny_extra": ["LGPL-3.0-only"]})) == [
+        ("a.py", "license-denied", "high", 1),
+        ("c.py", "license-denied", "high", 1),
+    ]
     with pytest.raises(CheckError, match="'deny' setting must be a list"):
         check(files, {"deny": "GPL-*"})
+    with pytest.raises(CheckError, match="'allow_extra' setting must be a list"):
+        check(files, {"allow_extra": [1]})
 
 
 def test_project_license_field_and_cache_dependencies() -> None:
