@@ -15,6 +15,12 @@ from bot.cli._output import JsonOption, console, err_console, print_json
 from bot.consumer import TemplateVersion, load_consumer_config
 from bot.errors import MergeError
 from bot.evolution import Evolution, FileStatus, evolve_consumer
+from bot.report.provenance import (
+    PROVENANCE_PATH,
+    provenance_file,
+    provenance_for_evolution,
+    system_clock,
+)
 from bot.tree import File, Tree, read_tree, write_tree
 
 __all__ = ["register"]
@@ -171,7 +177,11 @@ def update(
     ours = _read_consumer(root, in_git)
     evolution = evolve_consumer(ours, config, vcs_ref=vcs_ref, conflict_style=conflict.value)
     if evolution.changed and not dry_run:
-        written: dict[str, File] = evolution.written
+        written: dict[str, File] = dict(evolution.written)
+        written[PROVENANCE_PATH] = provenance_file(
+            provenance_for_evolution(evolution, clock=system_clock),
+            existing=ours.get(PROVENANCE_PATH),
+        )
         write_tree(root, written, delete=evolution.deleted)
     if json_output:
         print_json(_report(evolution, dry_run=dry_run))

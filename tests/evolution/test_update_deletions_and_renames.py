@@ -113,6 +113,7 @@ def test_file_renamed_by_template_without_edits_simply_moves(
 
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in consumer.iterdir() if p.name != ".git") == [
+        ".evobot",  # provenance of the evolution
         ".evobot.yml",
         "new.txt",
     ]

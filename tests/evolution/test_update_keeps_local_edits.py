@@ -81,6 +81,27 @@ def test_conflict_rej_keeps_our_file_and_writes_the_template_diff(
     changed = git(consumer, "status", "--porcelain").splitlines()
     assert sorted(line.split(maxsplit=1)[1] for line in changed) == [
         ".evobot.yml",
+        ".evobot/",
         "README.md",
         "app.txt.rej",
     ]
+
+
+def test_update_records_provenance_that_verify_accepts(
+    consumer: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (consumer / "app.txt").write_text(replace_once(LINES, "line 19\n", "line 19 (ours)\n"))
+    git_commit_all(consumer, "local edit")
+
+    assert run_evobot(capsys, "update", consumer).exit_code == 0
+    statement = json.loads((consumer / ".evobot/provenance.json").read_text())
+    assert statement["predicate"]["buildDefinition"]["externalParameters"]["ref"] == "v1.1.0"
+    git_commit_all(consumer, "evolve to v1.1.0")
+    before = (consumer / ".evobot/provenance.json").read_bytes()
+
+    verified = run_evobot(capsys, "verify", consumer, "--json")
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    # A second update is a no-op, provenance included.
+    assert run_evobot(capsys, "update", consumer).exit_code == 0
+    assert (consumer / ".evobot/provenance.json").read_bytes() == before
+    assert git(consumer, "status", "--porcelain") == ""
