@@ -19,6 +19,7 @@ from importlib.metadata import version as dist_version
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
@@ -73,11 +74,26 @@ def _ini_options(tree: Mapping[str, File]) -> dict[str, str] | None:
     return dict(parser.items("bandit"))
 
 
+def _exclude_patterns(tree: Mapping[str, File]) -> list[str]:
+    patterns: list[str] = []
+    section = _pyproject_bandit(tree) or {}
+    excluded = section.get("exclude_dirs") or []
+    patterns += [str(p) for p in excluded] if isinstance(excluded, list) else [str(excluded)]
+    ini = _ini_options(tree) or {}
+    for raw in (ini.get("exclude") or "").split(","):
+        if raw.strip():
+            patterns += [raw.strip(), raw.strip().rstrip("/") + "/*"]
+    return sorted(set(patterns))
+
+
 class BanditChecker(Checker):
     """bandit over Python files, severity and confidence folded by :data:`SEVERITY_MAP`."""
 
     name: ClassVar[str] = "bandit"
     version: ClassVar[str] = f"1.0.0+bandit-{_bandit_version()}"
+
+    def __init__(self) -> None:
+        self._patterns = PerTree(_exclude_patterns)
 
     def applies_to(self, path: str) -> bool:
         return path.endswith(".py")
@@ -105,17 +121,8 @@ class BanditChecker(Checker):
         outcomes = [(fnmatch.fnmatch(path, g), g in path) for g in patterns]
         return hashlib.sha256(json.dumps(outcomes).encode()).hexdigest()
 
-    @staticmethod
-    def _exclude_patterns(ctx: CheckContext) -> list[str]:
-        patterns: list[str] = []
-        section = _pyproject_bandit(ctx.tree) or {}
-        excluded = section.get("exclude_dirs") or []
-        patterns += [str(p) for p in excluded] if isinstance(excluded, list) else [str(excluded)]
-        ini = _ini_options(ctx.tree) or {}
-        for raw in (ini.get("exclude") or "").split(","):
-            if raw.strip():
-                patterns += [raw.strip(), raw.strip().rstrip("/") + "/*"]
-        return sorted(set(patterns))
+    def _exclude_patterns(self, ctx: CheckContext) -> list[str]:
+        return self._patterns.get(ctx.tree)
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         return self.check_files([path], ctx).get(path, [])

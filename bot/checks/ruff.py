@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.errors import CheckError
@@ -113,11 +114,17 @@ class RuffChecker(Checker):
     name: ClassVar[str] = "ruff"
     version: ClassVar[str] = f"1.0.0+ruff-{_ruff_version()}+select-{','.join(DEFAULT_SELECT)}"
 
+    def __init__(self) -> None:
+        self._configs = PerTree(_config_files)
+        self._tops = PerTree(
+            lambda tree: sorted({p.split("/", 1)[0] for p in tree if p.endswith(_PY)})
+        )
+
     def applies_to(self, path: str) -> bool:
         return path.endswith(_PY)
 
     def _args(self, ctx: CheckContext) -> tuple[list[str], bool]:
-        if _config_files(ctx.tree):
+        if self._configs.get(ctx.tree):
             return [], True
         return ["--isolated", "--target-version", _target_version(ctx.tree)], False
 
@@ -128,7 +135,7 @@ class RuffChecker(Checker):
                 "settings": dict(ctx.settings),
                 "args": args,
                 "select": list(DEFAULT_SELECT) if not own else None,
-                "config": _config_files(ctx.tree),
+                "config": self._configs.get(ctx.tree),
             },
             sort_keys=True,
             default=str,
@@ -136,10 +143,10 @@ class RuffChecker(Checker):
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
-        if _config_files(ctx.tree):
+        if self._configs.get(ctx.tree):
             # A consumer config may select path-dependent rules (per-file ignores, isort's
             # first-party modules): key on the path and the tree's top-level modules.
-            tops = sorted({p.split("/", 1)[0] for p in ctx.tree if p.endswith(_PY)})
+            tops = self._tops.get(ctx.tree)
             return hashlib.sha256(json.dumps([path, tops]).encode()).hexdigest()
         name = PurePosixPath(path).name  # `__init__.py` and `.pyi` files are judged differently
         return f"name={name}" if name.startswith("__") or name.endswith(".pyi") else "module"

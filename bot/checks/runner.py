@@ -103,6 +103,7 @@ def run_checks(
 
         checkers = default_checkers()
     targets = sorted(tree) if changed is None else sorted(p for p in set(changed) if p in tree)
+    digests = {p: tree[p].sha256 for p in targets}  # File.sha256 hashes on every access
     findings: list[Finding] = []
     partial: dict[str, CheckerResult] = {}
     errors: dict[str, str] = {}
@@ -117,7 +118,7 @@ def run_checks(
         paths = [p for p in targets if checker.applies_to(p)]
         ctx = CheckContext(tree=tree, paths=paths, settings=settings)
         try:
-            found, cached = _run_one(checker, ctx, cache)
+            found, cached = _run_one(checker, ctx, cache, digests)
         except CheckError as exc:
             errors[checker.name] = exc.diagnostics()
             found, cached = [], 0
@@ -159,7 +160,7 @@ def run_checks(
 
 
 def _run_one(
-    checker: Checker, ctx: CheckContext, cache: CheckCache | None
+    checker: Checker, ctx: CheckContext, cache: CheckCache | None, digests: Mapping[str, str]
 ) -> tuple[list[Finding], int]:
     """Findings for ``ctx.paths``: cached ones looked up in one batch, the misses checked in one."""
     if not ctx.paths:
@@ -170,7 +171,7 @@ def _run_one(
             checker.name,
             checker.version,
             config,
-            ctx.tree[p].sha256,
+            digests[p],
             checker.dependency_fingerprint(p, ctx),
         )
         for p in ctx.paths

@@ -925,6 +925,24 @@ def _matches(
         yield from regex.finditer(text, line_starts[first], end)
 
 
+class _Spans:
+    """Character spans already reported, indexed by line so a check costs O(hits per line)."""
+
+    def __init__(self, line_of: Callable[[int], int]) -> None:
+        self._line_of = line_of
+        self._by_line: dict[int, list[tuple[int, int]]] = {}
+
+    def overlaps(self, start: int, end: int) -> bool:
+        for line in range(self._line_of(start), self._line_of(max(start, end - 1)) + 1):
+            if any(start < e and s < end for s, e in self._by_line.get(line, ())):
+                return True
+        return False
+
+    def add(self, start: int, end: int) -> None:
+        for line in range(self._line_of(start), self._line_of(max(start, end - 1)) + 1):
+            self._by_line.setdefault(line, []).append((start, end))
+
+
 def _path_role(path: str) -> tuple[bool, bool]:
     """What the path says about its content: (test code or fixture, code or prose in which
     only quoted values are literals)."""
@@ -940,11 +958,9 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
     def line_of(pos: int) -> int:
         return bisect.bisect_right(line_starts, pos)
 
-    taken: list[tuple[int, int]] = []  # spans already reported, so overlaps count once
+    taken = _Spans(line_of)  # spans already reported, so overlapping matches count once
     hits: list[tuple[int, SecretHit]] = []
-
-    def overlaps(start: int, end: int) -> bool:
-        return any(start < e and s < end for s, e in taken)
+    overlaps = taken.overlaps
 
     in_tests, in_code = _path_role(path)
     for rule, regex, refine in _COMPILED:
@@ -955,7 +971,7 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
             candidate = refine(match, _value_of(rule, match), text)
             if candidate is None:
                 continue
-            taken.append((start, end))
+            taken.add(start, end)
             severity = candidate.severity
             if in_tests and rule.id in _CONTEXTUAL_RULES:
                 severity = min(severity, Severity.LOW, key=lambda s: s.rank)
@@ -987,7 +1003,7 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
         vstart = match.start("qv") if quoted else match.start("uv")
         if overlaps(vstart, vstart + len(value)):
             continue
-        taken.append((vstart, vstart + len(value)))
+        taken.add(vstart, vstart + len(value))
         hits.append(
             (
                 match.start(),
@@ -1010,7 +1026,7 @@ _B64_40 = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"
 def _aws_secret_near_key_ids(
     text: str,
     hits: Sequence[tuple[int, SecretHit]],
-    taken: list[tuple[int, int]],
+    taken: _Spans,
     line_starts: Sequence[int],
     line_of: Callable[[int], int],
 ) -> list[tuple[int, SecretHit]]:
@@ -1025,7 +1041,7 @@ def _aws_secret_near_key_ids(
         end = line_starts[last] if last < len(line_starts) else len(text)
         for match in _B64_40.finditer(text, start, end):
             value = match.group(1)
-            if any(match.start() < e and s < match.end() for s, e in taken):
+            if taken.overlaps(match.start(), match.end()):
                 continue
             if not (
                 re.search(r"[a-z]", value)
@@ -1035,7 +1051,7 @@ def _aws_secret_near_key_ids(
                 continue
             if shannon_entropy(value) < 4.2 or _format_placeholder(value):
                 continue
-            taken.append(match.span())
+            taken.add(match.start(), match.end())
             found.append(
                 (
                     match.start(),

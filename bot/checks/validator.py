@@ -5,6 +5,7 @@ YAML/JSON/TOML parsing, in that order; a file that does not parse gets no furthe
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -527,8 +528,11 @@ _IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _RELATIVE_IMPORT = re.compile(rb"\bfrom\s*(\.+)")
 
 
-def _identifiers(data: bytes) -> set[str]:
-    return set(_IDENTIFIER.findall(data.decode("utf-8", "replace")))
+@functools.lru_cache(maxsize=4096)
+def _scan(data: bytes) -> tuple[frozenset[str], tuple[int, ...]]:
+    """Every identifier of a source file, and the dot counts of its relative imports."""
+    names = frozenset(_IDENTIFIER.findall(data.decode("utf-8", "replace")))
+    return names, tuple(len(m) for m in _RELATIVE_IMPORT.findall(data))
 
 
 _TOML_LINE = re.compile(r"at line (\d+)")
@@ -589,8 +593,9 @@ _PARSE_MEMO_MAX = 4096
 
 
 def clear_parse_memo() -> None:
-    """Forget memoised parses (benchmarks call it to measure a fresh process honestly)."""
+    """Forget memoised parses and scans (benchmarks call it to measure a fresh process)."""
     _PARSE_MEMO.clear()
+    _scan.cache_clear()
 
 
 def _parse(path: str, file: File) -> _Parsed:
@@ -685,7 +690,8 @@ class ValidatorChecker(Checker):
         parent = PurePosixPath(path).parent
         resolved: list[tuple[str, bool, bool, bool, str]] = []
         dirs = _script_dirs(path, facts)
-        for token in _identifiers(data):
+        identifiers, levels = _scan(data)
+        for token in identifiers:
             sibling = _sibling_exists(dirs, token, facts)
             low = token.lower()
             entry = (
@@ -699,7 +705,6 @@ class ValidatorChecker(Checker):
                 resolved.append(entry)
         resolved.sort()
         relative = None
-        levels = [len(m) for m in _RELATIVE_IMPORT.findall(data)]
         if levels:
             # relative imports resolve against this path, inside the package `max(levels)`
             # levels up: key on the files there.

@@ -211,7 +211,7 @@ def test_test_code_imports_helpers_from_conftest_directories() -> None:
             "pyproject.toml": CLEAN_PYPROJECT,
             "tests/conftest.py": "",
             "tests/helpers_shared.py": "",
-            "tests/area/test_a.py": "from evobot_testing import x\nimport helpers_shared\n",
+            "tests/area/test_a.py": "from conftest import x\nimport helpers_shared\n",
             "tools/run.py": "import helpers_shared\n",
         }
     )
