@@ -365,7 +365,7 @@ _RULES: tuple[_Rule, ...] = (
         "azure-sas-token",
         "Azure shared access signature",
         _M,
-        r"[?&]sv=\d{4}-\d{2}-\d{2}[^\s\"'<>]*?[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})",
+        r"[?&]sv=\d{4}-\d{2}-\d{2}[^\s\"'<>]{0,600}?[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})",
         ("sig=",),
     ),
     _Rule(

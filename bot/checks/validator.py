@@ -724,7 +724,8 @@ class ValidatorChecker(Checker):
             return _data_findings(path, file.data)
         parsed = _parse(path, file)
         if parsed.module is None:
-            return [parsed.error] if parsed.error else []
+            # the memoised parse may come from the same content at another path
+            return [parsed.error.model_copy(update={"path": path})] if parsed.error else []
         findings = list(_ast_rules(path, parsed.module))
         findings += _import_findings(path, parsed.imports, self._tree_facts(ctx))
         findings += _security_patterns(path, parsed.module)

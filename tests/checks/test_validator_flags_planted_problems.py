@@ -217,3 +217,11 @@ def test_test_code_imports_helpers_from_conftest_directories() -> None:
     )
     assert rules(validate(tree)) == [("unresolved-import", 1)]
     assert [f.path for f in validate(tree)] == ["tools/run.py"]
+
+
+def test_same_broken_content_at_two_paths_reports_each_path() -> None:
+    tree = make_tree({"a/one.py": "def f(:\n", "b/two.py": "def f(:\n"})
+    assert [(f.path, f.rule) for f in validate(tree)] == [
+        ("a/one.py", "syntax-error"),
+        ("b/two.py", "syntax-error"),
+    ]
