@@ -15,6 +15,12 @@ from rich.prompt import Confirm, Prompt
 from bot.cli._output import JsonOption, console, err_console, print_json
 from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
 from bot.errors import EvobotError
+from bot.report.provenance import (
+    PROVENANCE_PATH,
+    dump_statement,
+    provenance_for_render,
+    system_clock,
+)
 from bot.template import (
     Question,
     ResolvedTemplate,
@@ -191,7 +197,7 @@ def register(app: typer.Typer) -> None:
         label = template.ref or template.commit[:12]
         console.print(
             f"[green]Rendered[/] [bold]{template.manifest.name}[/] {label} into {dest}: "
-            f"{len(written)} files, plus {CONFIG_NAME}",
+            f"{len(written)} files, plus {CONFIG_NAME} and {PROVENANCE_PATH}",
             highlight=False,
         )
         for path in written:
@@ -218,6 +224,8 @@ def _write(
         answers=json.loads(json.dumps(answers)),
     )
     out[CONFIG_NAME] = File(dump_consumer_config(config).encode())
+    statement = provenance_for_render(template, tree, config, clock=system_clock)
+    out[PROVENANCE_PATH] = File(dump_statement(statement))
     dest.mkdir(parents=True, exist_ok=True)
     write_tree(dest, out)
-    return sorted(p for p in out if p != CONFIG_NAME), skipped
+    return sorted(p for p in out if p not in (CONFIG_NAME, PROVENANCE_PATH)), skipped

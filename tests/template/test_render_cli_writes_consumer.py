@@ -183,3 +183,20 @@ def test_terminal_prompts_for_missing_answers(
         "metrics": True,
     }
     assert (dest / "metrics.py").is_file()
+
+
+def test_render_records_provenance_that_verify_accepts(tmp_path: Path) -> None:
+    repo, commit = _template_repo(tmp_path / "tpl")
+    dest = tmp_path / "consumer"
+    rendered = runner.invoke(app, ["render", str(repo), str(dest), "-d", "service_name=shop"])
+    assert rendered.exit_code == 0, rendered.output
+
+    statement = json.loads((dest / ".evobot" / "provenance.json").read_text())
+    params = statement["predicate"]["buildDefinition"]["externalParameters"]
+    assert params["commit"] == commit
+    assert "shop/app.py" in {s["name"] for s in statement["subject"]}
+
+    verified = runner.invoke(app, ["verify", str(dest), "--json"])
+    assert verified.exit_code == 0, verified.output
+    (dest / "shop" / "app.py").write_text("PORT = 1\n")  # a consumer edit is not tampering
+    assert runner.invoke(app, ["verify", str(dest)]).exit_code == 0
