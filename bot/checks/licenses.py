@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.parser import HeaderParser
 from enum import IntEnum
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
@@ -73,8 +74,14 @@ def _licensing() -> Licensing:
 
 
 def _version() -> str:
-    raw = resources.files("bot.checks").joinpath("data/licenses.json").read_bytes()
-    return "1." + hashlib.sha256(_ENGINE_REVISION.encode() + raw).hexdigest()[:12]
+    """A digest of the bundled data, this module's source and the SPDX license list in use:
+    changing any of them invalidates the cached verdicts."""
+    h = hashlib.sha256(_ENGINE_REVISION.encode())
+    h.update(resources.files("bot.checks").joinpath("data/licenses.json").read_bytes())
+    h.update(Path(__file__).read_bytes())
+    # Which ids are valid SPDX comes from license-expression's bundled license list.
+    h.update(metadata.version("license-expression").encode())
+    return "1." + h.hexdigest()[:12]
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity
@@ -840,9 +841,15 @@ _CONTEXTUAL_RULES = frozenset({"connection-string-password", "authorization-head
 
 
 def _rules_digest() -> str:
+    """A digest of the rule table, the word lists and thresholds, and this module's source (so a
+    changed heuristic invalidates cached verdicts even if nobody bumps the engine revision)."""
     h = hashlib.sha256(_ENGINE_REVISION.encode())
+    h.update(Path(__file__).read_bytes())
     for rule in _RULES:
-        refine = getattr(rule.refine, "__qualname__", "-") if rule.refine else "-"
+        refine = "-"
+        if rule.refine is not None:
+            cells = [repr(c.cell_contents) for c in rule.refine.__closure__ or ()]
+            refine = f"{rule.refine.__qualname__}{cells}"
         h.update(
             json.dumps(
                 [rule.id, rule.severity.value, rule.pattern, rule.keywords, str(rule.group), refine]
