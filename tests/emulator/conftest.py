@@ -11,6 +11,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from tests_emulator_support import client_for
 
 from bot.emulator.testing import EmulatorHandle, running_emulator
 
@@ -53,13 +54,6 @@ def seed(app_key_pem: str) -> dict[str, Any]:
 def emulator(seed: dict[str, Any], tmp_path: Path) -> Iterator[EmulatorHandle]:
     with running_emulator(seed, tmp_path / "state") as handle:
         yield handle
-
-
-def client_for(handle: EmulatorHandle, token: str | None) -> httpx.Client:
-    headers = {"Accept": "application/vnd.github+json"}
-    if token:
-        headers["Authorization"] = f"token {token}"
-    return httpx.Client(base_url=handle.api_url, headers=headers, timeout=30, trust_env=False)
 
 
 @pytest.fixture

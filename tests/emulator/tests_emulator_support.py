@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 
 @functools.cache
 def load_json(path: Path) -> Any:
@@ -84,3 +86,11 @@ class OpenApiResponses:
         resolved = self.registry.resolver().lookup(f"{self.URI}#/components/responses/{name}")
         contents: dict[str, Any] = resolved.contents
         return contents
+
+
+def client_for(handle: Any, token: str | None) -> httpx.Client:
+    """An httpx client for the emulator's API, with ``token`` when given."""
+    headers = {"Accept": "application/vnd.github+json"}
+    if token:
+        headers["Authorization"] = f"token {token}"
+    return httpx.Client(base_url=handle.api_url, headers=headers, timeout=30, trust_env=False)
