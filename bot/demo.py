@@ -8,6 +8,7 @@ template with a real improvement, evolves the consumer by three-way merge and sh
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import logging
 import os
@@ -21,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from rich.markup import escape
 from rich.panel import Panel
+from rich.syntax import Syntax
 from rich.table import Table
 
 from bot.cli._output import console, err_console, print_json
@@ -389,9 +392,7 @@ def check_service(consumer: Path) -> dict[str, str]:
     }
     needed = ("pytest", "aiosqlite", "greenlet")
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
-    if missing:
-        results["pytest"] = f"skipped: {', '.join(missing)} not installed (pip install -e '.[dev]')"
-    else:
+    if not missing:
         checks["pytest"] = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     for name, command in checks.items():
         ok, output = _run(command, consumer)
@@ -400,6 +401,8 @@ def check_service(consumer: Path) -> dict[str, str]:
             results[name] = f"passed: {last}" if last else "passed"
         else:
             results[name] = f"FAILED: {output[-2000:]}"
+    if missing:
+        results["pytest"] = f"skipped: {', '.join(missing)} not installed (pip install -e '.[dev]')"
     return results
 
 
@@ -415,6 +418,7 @@ class DemoResult:
     arrived: dict[str, bool] = field(default_factory=dict)
     second_run_changed: bool = True
     service_checks: dict[str, str] = field(default_factory=dict)
+    main_py_diff: str = ""
 
     @property
     def ok(self) -> bool:
@@ -476,6 +480,7 @@ def run_demo(demo_dir: Path, *, run_service_checks: bool = True, quiet: bool = F
     result = DemoResult(demo_dir, template_repo, consumer, evolution)
     result.kept = _local_edits_kept(before, after)
     result.arrived = _template_changes_arrived(after)
+    result.main_py_diff = _diff(before, after, "src/orders/main.py")
     _say(quiet, "[bold]6.[/] run the update again: it must change nothing")
     result.second_run_changed = evolve_consumer(after, load_consumer_config(consumer)).changed
     if run_service_checks:
@@ -487,6 +492,16 @@ def run_demo(demo_dir: Path, *, run_service_checks: bool = True, quiet: bool = F
 def _text(tree: Tree, path: str) -> str:
     f = tree.get(path)
     return f.data.decode("utf-8") if f is not None else ""
+
+
+def _diff(before: Tree, after: Tree, path: str) -> str:
+    lines = difflib.unified_diff(
+        _text(before, path).splitlines(keepends=True),
+        _text(after, path).splitlines(keepends=True),
+        fromfile=f"a/{path}",
+        tofile=f"b/{path}",
+    )
+    return "".join(lines)
 
 
 def _local_edits_kept(before: Tree, after: Tree) -> dict[str, bool]:
@@ -542,11 +557,21 @@ def show(result: DemoResult) -> None:
             unchanged += 1
             continue
         style = _STATUS_STYLE.get(outcome.status, "")
-        table.add_row(outcome.path, f"[{style}]{outcome.status}[/]", outcome.detail or "")
+        table.add_row(
+            escape(outcome.path), f"[{style}]{outcome.status}[/]", escape(outcome.detail or "")
+        )
     table.caption = f"{unchanged} more files unchanged"
     console.print(table)
 
-    conflicts = ", ".join(evolution.conflicts) if evolution.conflicts else "[green]none[/]"
+    if result.main_py_diff:
+        console.print(
+            Panel(
+                Syntax(result.main_py_diff.rstrip("\n"), "diff", theme="ansi_dark", word_wrap=True),
+                title="what the evolution changed in src/orders/main.py, next to the team's edits",
+                expand=False,
+            )
+        )
+    conflicts = escape(", ".join(evolution.conflicts)) if evolution.conflicts else "[green]none[/]"
     console.print(f"conflicts: {conflicts}")
     checks = Table.grid(padding=(0, 2))
     for label, ok in {**result.kept, **result.arrived}.items():
@@ -554,12 +579,12 @@ def show(result: DemoResult) -> None:
     checks.add_row(_mark(not result.second_run_changed), "a second update changes nothing")
     for name, said in result.service_checks.items():
         ok = not said.startswith("FAILED")
-        checks.add_row(_mark(ok), f"service {name}: {said.splitlines()[0]}")
+        checks.add_row(_mark(ok), escape(f"service {name}: {said.splitlines()[0]}"))
     console.print(Panel(checks, title="local edits kept, template changes arrived", expand=False))
     console.print(
-        f"demo directory: [bold]{result.demo_dir}[/]\n"
-        f"  template repository: {result.template_repo}  (git tag)\n"
-        f"  consumer service:    {result.consumer}  (git log --stat)",
+        f"demo directory: [bold]{escape(str(result.demo_dir))}[/]\n"
+        f"  template repository: {escape(str(result.template_repo))}  (git tag)\n"
+        f"  consumer service:    {escape(str(result.consumer))}  (git log --stat)",
         highlight=False,
     )
 
@@ -602,8 +627,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             demo_dir, run_service_checks=not args.skip_service_checks, quiet=args.json
         )
     except EvobotError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
-        err_console.print(f"demo directory left for inspection: {demo_dir}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False)
+        err_console.print(f"demo directory left for inspection: {escape(str(demo_dir))}")
         return exc.exit_code
     if args.json:
         print_json(result.to_json())
@@ -611,7 +636,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         show(result)
     for name, said in result.service_checks.items():
         if said.startswith("FAILED"):
-            err_console.print(f"[bold red]service {name}[/]\n{said}", highlight=False)
+            err_console.print(f"[bold red]service {name}[/]\n{escape(said)}", highlight=False)
     if not args.keep and result.ok:
         shutil.rmtree(demo_dir, ignore_errors=True)
         if not args.json:
