@@ -436,7 +436,9 @@ def _declared_in_pyproject(text: str, path: str) -> tuple[list[_Declared], list[
         name = canonicalize_name(raw_name)
         if name not in seen:
             seen.add(name)
-            declared.append(_Declared(name, _line_of(text, raw_name)))
+            where = re.search(rf"^[ \t]*[\"']?{re.escape(raw_name)}[\"']?[ \t]*=", text, re.M)
+            line = text.count("\n", 0, where.start()) + 1 if where else None
+            declared.append(_Declared(name, line))
     return declared, bad
 
 
@@ -627,6 +629,8 @@ class LicenseChecker(Checker):
         head = file.data[:limit].decode("utf-8", errors="replace")
         for match in _SPDX_HEADER.finditer(head):
             expr = _TRAILERS.sub("", match.group("expr")).strip()
+            if "{{" in expr or "{%" in expr:
+                continue  # a template's header, filled in when it is rendered
             line = head.count("\n", 0, match.start("expr")) + 1
             findings.extend(self._judge(policy, expr, path, line, "SPDX header"))
         role = _role(path)

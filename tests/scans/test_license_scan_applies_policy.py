@@ -327,3 +327,20 @@ def test_gpl_text_shipped_with_the_lgpl_is_judged_as_the_lgpl() -> None:
         ("vendor/lib/COPYING.LESSER", "license-review", "low", None),
         ("vendor/other/COPYING", "license-denied", "high", None),
     ]
+
+
+def test_poetry_tables_and_template_headers() -> None:
+    pyproject = (
+        '[tool.poetry]\nname = "svc"\ndescription = "uses requests and copyleft-lib"\n\n'
+        '[tool.poetry.dependencies]\npython = "^3.11"\nrequests = "^2.32"\n\n'
+        '[tool.poetry.group.dev.dependencies]\ncopyleft-lib = "*"\n'
+    )
+    licenses = "requests: Apache-2.0\ncopyleft-lib: GPL-2.0-or-later\n"
+    findings = check(
+        {
+            "pyproject.toml": pyproject,
+            ".evobot/licenses.yml": licenses,
+            "src/app.py.jinja": "# " + TAG + " {{ license }}\n",
+        }
+    )
+    assert rules(findings) == [("pyproject.toml", "dependency-license-denied", "high", 10)]
