@@ -58,3 +58,21 @@ def test_pr_open_then_revert_through_the_cli(tmp_path: Path) -> None:
         revert = json.loads(reverted.stdout)
         assert revert["action"] == "created"
         assert emu.files("acme/svc1", revert["branch"])["app.py"] == b"print('v1')\n"
+
+
+def test_pr_open_with_a_plain_token(tmp_path: Path) -> None:
+    with emulated(tmp_path / "emu") as (emu, _forge):
+        token = emu.installation_token("acme")
+        env = {
+            "GITHUB_TOKEN": token,
+            "EVOBOT_GITHUB_URL": emu.api_url,
+            "EVOBOT_WRITE_INTERVAL": "0",
+            "EVOBOT_APP_ID": "",
+            "EVOBOT_PRIVATE_KEY": "",
+        }
+        opened = CliRunner().invoke(
+            app, ["pr", "open", "--repo", "acme/svc1", "--vcs-ref", "v3", "--json"], env=env
+        )
+        assert opened.exit_code == 0, opened.output
+        assert json.loads(opened.stdout)["branch"] == "evobot/svc/v3"
+        assert token not in opened.output
