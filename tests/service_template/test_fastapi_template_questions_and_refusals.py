@@ -3,10 +3,13 @@ refused before anything is rendered."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.errors import EvobotError
 from bot.template import load_manifest, open_template, resolve_answers
@@ -107,3 +110,54 @@ def test_rendering_is_deterministic(render_service: Callable[..., Tree]) -> None
     answers = {"service_name": "orders", "use_database": True}
 
     assert digest(render_service(answers)) == digest(render_service(answers))
+
+
+def test_evobot_render_refuses_a_bad_name_and_writes_nothing(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "service"
+    evobot = Path(sys.executable).parent / "evobot"
+
+    completed = subprocess.run(
+        [str(evobot), "render", str(template_dir), str(dest), "--data", "service_name=Orders"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+    assert completed.returncode == 1
+    assert "service_name" in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert not dest.exists()
+
+
+def test_evobot_render_writes_the_service_and_its_record(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "service"
+    evobot = Path(sys.executable).parent / "evobot"
+
+    completed = subprocess.run(
+        [
+            str(evobot),
+            "render",
+            str(template_dir),
+            str(dest),
+            "--data",
+            "service_name=orders",
+            "--data",
+            "use_database=true",
+        ],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    record = yaml.safe_load((dest / ".evobot.yml").read_text())
+    assert record["answers"]["service_name"] == "orders"
+    assert record["answers"]["database_name"] == "orders"
+    assert record["template"] == str(template_dir)
+    assert (dest / "src/orders/db.py").is_file()
