@@ -578,6 +578,20 @@ class _Judgement:
     deciding: list[str]
 
 
+_SETTINGS = frozenset(
+    {
+        "allow",
+        "deny",
+        "review",
+        "allow_extra",
+        "deny_extra",
+        "review_extra",
+        "license_files",
+        "header_bytes",
+    }
+)
+
+
 class LicenseChecker(Checker):
     """Reports licenses that the policy denies or flags, and licenses it cannot establish.
 
@@ -619,6 +633,12 @@ class LicenseChecker(Checker):
         return h.hexdigest()
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
+        unknown = sorted(set(ctx.settings) - _SETTINGS)
+        if unknown:
+            raise CheckError(
+                f"licenses: unknown setting {unknown[0]!r}",
+                hint=f"the licenses checker's settings are {', '.join(sorted(_SETTINGS))}",
+            )
         if is_binary(file.data):
             return []
         policy = LicensePolicy.from_settings(ctx.settings)

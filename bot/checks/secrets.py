@@ -1227,6 +1227,7 @@ class SecretsChecker(Checker):
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         settings: Mapping[str, Any] = ctx.settings
+        _check_setting_names(settings)
         baseline = self._baseline(ctx)
         if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
@@ -1244,6 +1245,12 @@ class SecretsChecker(Checker):
                 )
             ]
         disabled = set(_str_list(settings.get("disable"), "disable"))
+        unknown = sorted(disabled - {*RULE_IDS, "file-too-large"})
+        if unknown:
+            raise CheckError(
+                f"secrets: 'disable' names no such rule {unknown[0]!r}",
+                hint="the rules are listed in docs/scans.md",
+            )
         text = file.data.decode("utf-8", errors="replace")
         lines = text.split("\n")
         findings: list[Finding] = []
@@ -1275,6 +1282,18 @@ def _digest_of(ctx: CheckContext, paths: Sequence[str]) -> str:
         f = ctx.tree.get(dep)
         h.update(f"{dep}\0{f.sha256 if f is not None else '-'}\n".encode())
     return h.hexdigest()
+
+
+_SETTINGS = frozenset({"baseline", "skip_paths", "disable", "max_file_bytes"})
+
+
+def _check_setting_names(settings: Mapping[str, Any]) -> None:
+    unknown = sorted(set(settings) - _SETTINGS)
+    if unknown:
+        raise CheckError(
+            f"secrets: unknown setting {unknown[0]!r}",
+            hint=f"the secrets checker's settings are {', '.join(sorted(_SETTINGS))}",
+        )
 
 
 def _str_list(value: Any, setting: str) -> list[str]:

@@ -344,3 +344,8 @@ def test_poetry_tables_and_template_headers() -> None:
         }
     )
     assert rules(findings) == [("pyproject.toml", "dependency-license-denied", "high", 10)]
+
+
+def test_a_misspelt_setting_is_an_error_not_a_silent_default() -> None:
+    with pytest.raises(CheckError, match="unknown setting 'alow'"):
+        check({"a.py": "x = 1\n"}, {"alow": ["GPL-3.0-only"]})

@@ -155,3 +155,11 @@ def test_every_rule_is_documented() -> None:
     docs = (REPO_ROOT / "docs" / "scans.md").read_text()
     missing = [rule for rule in secrets.RULE_IDS if f"`{rule}`" not in docs]
     assert missing == []
+
+
+def test_misspelt_settings_and_unknown_rules_are_errors() -> None:
+    tree = {"a.env": File(b"X=1\n")}
+    with pytest.raises(CheckError, match="unknown setting 'skip_path'"):
+        scan(tree, {"skip_path": ["a.env"]})
+    with pytest.raises(CheckError, match="no such rule 'aws-key'"):
+        scan(tree, {"disable": ["aws-key"]})
