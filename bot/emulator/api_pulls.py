@@ -55,6 +55,18 @@ def create_pull(
                 ],
             )
     git = emu.git(full_name)
+    if git.merge_base(base_sha, head_sha) is None:
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"The {head_ref} branch has no history in common with {base}",
+                }
+            ],
+        )
     if git.is_ancestor(head_sha, base_sha):
         raise ApiError(
             422,
@@ -93,7 +105,7 @@ def create_pull(
     with emu.lock:
         emu.pulls(full_name)[str(number)] = pr
     emu.webhooks.emit_pull_request(pr, "opened", user)
-    emu.save(throttle=1.0)
+    emu.store.dirty = True
     return pr
 
 
@@ -143,7 +155,7 @@ def create_comment(emu: Emulator, full_name: str, number: int, body: str, user: 
     with emu.lock:
         emu.store.data["comments"][str(comment["id"])] = comment
     emu.webhooks.emit_issue_comment(comment, "created", user)
-    emu.save(throttle=1.0)
+    emu.store.dirty = True
     return comment
 
 
@@ -254,7 +266,7 @@ def update_pull(
         emu.webhooks.emit_pull_request(pr, "reopened", actor)
     elif changed:
         emu.webhooks.emit_pull_request(pr, "edited", actor)
-    emu.save(throttle=1.0)
+    emu.store.dirty = True
     return respond(shapes.pull_json(emu, pr))
 
 

@@ -262,7 +262,12 @@ async def _api_gate(
     for key, value in headers.items():
         response.headers.setdefault(key, value)
     if request.method == "GET" and response.status_code == 200:
-        return await _with_etag(request, response)
+        response = await _with_etag(request, response)
+        if response.status_code == 304:
+            emu.limiter.refund(bucket)
+            state = emu.limiter.peek(bucket)
+            response.headers["X-RateLimit-Remaining"] = str(state.remaining)
+            response.headers["X-RateLimit-Used"] = str(state.used)
     return response
 
 

@@ -150,7 +150,7 @@ class Emulator:
         self.webhooks = WebhookSender(self)
         self.ci = CiRunner(self)
         self._save_lock = threading.Lock()
-        self._last_save = 0.0
+        self._stop_saving = threading.Event()
         self._seed_everything()
 
     # -- keys -----------------------------------------------------------------------------
@@ -375,13 +375,22 @@ class Emulator:
         self.ensure_user(self.bot_login, "Bot")
         self.ensure_user(self.ci_sender, "Bot")
 
-    def save(self, *, throttle: float = 0.0) -> None:
+    def save(self) -> None:
         with self._save_lock:
-            real = self.clock.now()
-            if throttle and real - self._last_save < throttle:
-                return
-            self._last_save = real
-        self.store.save()
+            self.store.save()
+
+    def start_saver(self, interval: float = 2.0) -> None:
+        """Save changed state every ``interval`` seconds from a daemon thread."""
+
+        def run() -> None:
+            while not self._stop_saving.wait(interval):
+                if self.store.dirty:
+                    self.store.dirty = False
+                    with self._save_lock:
+                        self.store.save(include_deliveries=False)
+
+        self._stop_saving.clear()
+        threading.Thread(target=run, name="emulator-saver", daemon=True).start()
 
     # -- installations and tokens ---------------------------------------------------------
     def add_installation(
@@ -506,7 +515,7 @@ class Emulator:
                     pr["updated_at"] = self.clock.iso()
                     self.webhooks.emit_pull_request(pr, "synchronize", pusher, before=before)
             self.ci.schedule(full_name, after, branch, before)
-        self.save(throttle=1.0)
+        self.store.dirty = True
 
     def commit_files(
         self,
@@ -519,7 +528,9 @@ class Emulator:
     ) -> str:
         """Commit ``files`` (None deletes) on ``branch`` as ``author`` and push it."""
         repo = self.git(full_name)
-        parent = repo.ref(f"refs/heads/{branch}")
+        default = self.repo_rec(full_name)["default_branch"]
+        # A new branch starts from the default branch, as a person's would.
+        parent = repo.ref(f"refs/heads/{branch}") or repo.ref(f"refs/heads/{default}")
         flat = repo.flat_tree(parent) if parent else {}
         for rel, content in files.items():
             if content is None:
@@ -713,6 +724,7 @@ class Emulator:
         return f"{self.base_url}/_codeload/{full_name}/legacy.tar.gz/{sha}?token={key}"
 
     def close(self) -> None:
+        self._stop_saving.set()
         self.ci.stop()
         self.webhooks.stop()
         self.save()

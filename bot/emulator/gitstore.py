@@ -328,6 +328,8 @@ class GitRepo:
         Uses `git merge-tree --write-tree` (git ≥ 2.38).
         """
         result = self.git("merge-tree", "--write-tree", "--no-messages", ours, theirs, check=False)
+        if result.returncode == 128 and b"unrelated histories" in result.stderr:
+            return "", False
         if result.returncode not in (0, 1):
             raise GitCommandError(["merge-tree"], result.returncode, result.stderr.decode())
         tree = result.stdout.decode().split("\n", 1)[0].strip()

@@ -10,7 +10,7 @@ from typing import Any
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.core import Emulator
 from bot.emulator.limits import Counters
-from bot.emulator.seed import CiRule
+from bot.emulator.seed import CiRule, RepoSeed
 
 __all__ = ["Delivery", "EmulatorHandle"]
 
@@ -194,6 +194,39 @@ class EmulatorHandle:
         new = self.emulator.webhooks.redeliver(delivery_id)
         self.wait_for_deliveries()
         return next(d for d in self.deliveries if d.id == new["id"])
+
+    # -- installations and repositories --------------------------------------------------
+    def install(
+        self,
+        account: str,
+        *,
+        installation_id: int | None = None,
+        repositories: list[str] | None = None,
+        account_type: str = "Organization",
+    ) -> int:
+        """Install the app on ``account`` (all its repos, or ``repositories``); sends
+        `installation` `created`. Returns the installation id."""
+        emu = self.emulator
+        ident = installation_id or emu.store.next_id("installation")
+        emu.add_installation(ident, account, account_type, repositories)
+        emu.webhooks.emit_installation(ident, "created")
+        return ident
+
+    def create_repo(self, spec: Mapping[str, Any]) -> None:
+        """Create a repository from a seed entry (``full_name``, ``files``, ``ci``, ...)."""
+        self.emulator.create_repo(RepoSeed.model_validate(dict(spec)))
+
+    def add_repositories(self, installation_id: int, repositories: list[str]) -> None:
+        """Add repositories to a selected-repositories installation; sends
+        `installation_repositories` `added`."""
+        emu = self.emulator
+        inst = emu.installation(installation_id)
+        with emu.lock:
+            current = inst["repositories"]
+            if current is None:
+                raise ValueError("the installation already covers all repositories")
+            inst["repositories"] = [*current, *(r for r in repositories if r not in current)]
+        emu.webhooks.emit_installation_repositories(installation_id, list(repositories), [])
 
     # -- acting as people -----------------------------------------------------------------
     def push_commit(

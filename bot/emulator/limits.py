@@ -132,6 +132,13 @@ class RateLimiter:
             state.used = bucket.used
             return None, state, 0.0
 
+    def refund(self, key: str) -> None:
+        """Give back one request (GitHub does not count a conditional request's 304)."""
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is not None and bucket.used > 0:
+                bucket.used -= 1
+
     def release(self, key: str) -> None:
         with self._lock:
             bucket = self._buckets.get(key)

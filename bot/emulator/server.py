@@ -66,6 +66,7 @@ class EmulatorServer:
     def start(self, *, timeout: float = 10.0) -> EmulatorHandle:
         self.emulator.webhooks.start()
         self.emulator.ci.start()
+        self.emulator.start_saver()
         self._thread = threading.Thread(
             target=self.server.run,
             kwargs={"sockets": [self.sock]},
@@ -84,6 +85,7 @@ class EmulatorServer:
         """Serve in the calling thread until interrupted (the CLI)."""
         self.emulator.webhooks.start()
         self.emulator.ci.start()
+        self.emulator.start_saver()
         try:
             self.server.run(sockets=[self.sock])
         finally:

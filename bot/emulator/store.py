@@ -50,9 +50,13 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lock = threading.RLock()
+        self.dirty = False
         self.data: dict[str, Any] = _empty()
         if path.exists():
             self.data.update(json.loads(path.read_text(encoding="utf-8")))
+            log = path.with_name("deliveries.json")
+            if log.exists():
+                self.data["deliveries"] = json.loads(log.read_text(encoding="utf-8"))
 
     @property
     def loaded_from_disk(self) -> bool:
@@ -65,10 +69,26 @@ class Store:
             ids[kind] = value
             return value
 
-    def save(self) -> None:
-        with self.lock:
-            text = json.dumps(self.data, sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
+    def save(self, *, include_deliveries: bool = True) -> None:
+        """Write state.json atomically; the (large) delivery log goes to deliveries.json, which
+        periodic saves skip and the final save on shutdown writes."""
+        for attempt in range(5):
+            try:
+                with self.lock:
+                    data = {k: v for k, v in self.data.items() if k != "deliveries"}
+                    text = json.dumps(data, sort_keys=True)
+                    log = json.dumps(self.data["deliveries"]) if include_deliveries else None
+                break
+            except RuntimeError:  # a worker changed a nested record mid-dump; try again
+                if attempt == 4:
+                    raise
+        self._write(self.path, text)
+        if log is not None:
+            self._write(self.path.with_name("deliveries.json"), log)
+
+    @staticmethod
+    def _write(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}.{threading.get_ident()}")
         tmp.write_text(text, encoding="utf-8")
-        tmp.replace(self.path)
+        tmp.replace(path)

@@ -115,3 +115,11 @@ def test_conditional_get_answers_304_when_nothing_changed(
     changed = api.get("/repos/acme/svc/branches/main", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
+
+
+def test_a_304_does_not_spend_the_rate_limit(emulator: EmulatorHandle, api: httpx.Client) -> None:
+    first = api.get("/repos/acme/svc")
+    remaining = first.headers["X-RateLimit-Remaining"]
+    again = api.get("/repos/acme/svc", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["X-RateLimit-Remaining"] == remaining
