@@ -666,10 +666,8 @@ class ValidatorChecker(Checker):
         if not path.endswith((".py", ".pyi")):
             return ()
         deps = [p for p in ctx.tree if p == "pyproject.toml" or p.startswith("requirements")]
-        # The imports stage reads which modules exist; mypy reads them all, and its config.
+        # The imports stage reads which modules exist; mypy reads them all.
         deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
-        if ctx.settings.get("types"):
-            deps += [p for p in ("mypy.ini", ".mypy.ini", "setup.cfg") if p in ctx.tree]
         return sorted(set(deps))
 
     def dependency_fingerprint(self, path: str, ctx: CheckContext) -> str:
@@ -754,23 +752,26 @@ def _mypy_version() -> str:
 
 
 def _run_mypy(paths: Sequence[str], tree: Mapping[str, File]) -> dict[str, list[Finding]]:
-    """One mypy run over a temporary copy of the tree's Python and config files."""
+    """One mypy run over a temporary copy of the tree's Python files.
+
+    The consumer's mypy config is not used: it can name plugins, which mypy imports and runs,
+    so a config in the checked tree could execute code in evobot's process.
+    """
     if _mypy_version() == "absent":
         raise CheckError("validator: --types needs mypy, which is not installed")
-    keep = {
-        p: f
-        for p, f in tree.items()
-        if p.endswith((".py", ".pyi"))
-        or p in ("pyproject.toml", "mypy.ini", ".mypy.ini", "setup.cfg")
-    }
+    keep = {p: f for p, f in tree.items() if p.endswith((".py", ".pyi"))}
     with tempfile.TemporaryDirectory(prefix="evobot-mypy-") as tmp:
         root = Path(tmp) / "tree"
         write_tree(root, keep)
+        config = Path(tmp) / "evobot-mypy.ini"
+        config.write_text("[mypy]\n")
         mypy_path = [str(root / d) for d in ("src",) if (root / d).is_dir()]
         cmd = [
             sys.executable,
             "-m",
             "mypy",
+            "--config-file",
+            str(config),
             "--ignore-missing-imports",
             "--explicit-package-bases",
             "--show-error-codes",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from checks_support import make_tree
 
 from bot.checks import load_policy, run_checks
@@ -29,3 +31,22 @@ def test_types_flag_reports_mypy_errors_across_modules() -> None:
     ]
     assert broken == ["syntax-error"]
     assert typed.per_checker["validator"].status == "failed"
+
+
+def test_consumer_mypy_plugins_are_never_loaded(tmp_path: Path) -> None:
+    # A plugin named in the checked tree's config would be imported by mypy, running the
+    # tree's code inside evobot: the config is not used, so the marker file is never written.
+    marker = tmp_path / "ran"
+    plugin = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('x')\ndef plugin(v): ...\n"
+    pyproject = '[project]\nname = "pkg"\n[tool.mypy]\nplugins = ["evil_plugin.py"]\n'
+    tree = make_tree(
+        {
+            **TREE,
+            "pyproject.toml": pyproject,
+            "evil_plugin.py": plugin,
+        }
+    )
+    policy = load_policy(None, None, known_checkers=("validator",))
+    typed = run_checks(tree, changed=["src/pkg/b.py"], policy=policy, cache=None, types=True)
+    assert typed.per_checker["validator"].status != "error"
+    assert not marker.exists()
