@@ -826,7 +826,26 @@ def _assignment_value_ok(value: str) -> bool:
         return False
     if len(v) < 20 and _character_classes(v) < 2:
         return False  # a word ("downgrades", "autolink"), not a generated secret
+    decoded = _base64_text(v)
+    if decoded is not None and (len(decoded) < 6 or looks_placeholder(decoded)):
+        return False  # a Kubernetes Secret's `password: Y2hhbmdlbWU=` is "changeme"
     return shannon_entropy(v) >= min(3.0, math.log2(len(v)) - 0.5)
+
+
+_BASE64 = re.compile(r"^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$")
+
+
+def _base64_text(value: str) -> str | None:
+    """``value`` decoded, when it is base64 of printable ASCII text; otherwise None."""
+    if not _BASE64.match(value):
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw or not all(32 <= b < 127 for b in raw):
+        return None
+    return raw.decode("ascii")
 
 
 _GENERIC_ID = "generic-secret-assignment"
@@ -871,7 +890,7 @@ def _rules_digest() -> str:
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
     h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS, "0134578@$"]).encode())
-    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _TIMESTAMP, _PATHLIKE):
+    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _TIMESTAMP, _PATHLIKE, _BASE64):
         h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
     return h.hexdigest()[:12]

@@ -329,6 +329,14 @@ def build_corpus(seed: int = 20261123) -> Corpus:
         props,
     )
 
+    k8s = base64.b64encode(r(ALNUM, 18).encode()).decode()
+    c.plant(
+        "deploy/secret.yaml",
+        f"apiVersion: v1\nkind: Secret\ndata:\n  db-password: {k8s}\n",
+        {"generic-secret-assignment"},
+        k8s,
+    )
+
     bearer = r(B64URL, 40)
     c.plant(
         "api/requests.http",
@@ -437,6 +445,13 @@ def _add_clean(c: Corpus, rnd: random.Random) -> None:
                 "<server><password>${env.NEXUS_PASSWORD}</password></server>\n"
             ),
             "clean/xml/web.config": '<add key="ApiKeyHeaderName" value="X-Api-Key" />\n',
+            "clean/k8s_secret.yaml": (
+                "kind: Secret\ndata:\n  password: "
+                + base64.b64encode(b"changeme-now").decode()
+                + "\n  api-token: "
+                + base64.b64encode(b"${API_TOKEN}").decode()
+                + "\n"
+            ),
             "clean/real/leet.env": "GIT_URL=file://someone:t0p-s3cret@repo/bare.git\n",
             "clean/real/env_test.py": 'env = {"GITHUB_TOKEN": "abcd1234efgh"}\n',
             "clean/real/docs.md": (
