@@ -232,13 +232,13 @@ def resolve_answers(
                 if not evaluator.condition(question.when, values):
                     continue
             except SandboxFailure as exc:
-                if missing and exc.kind == "undefined":
+                if (missing or invalid) and exc.kind == "undefined":
                     continue  # depends on an answer already reported missing
                 raise manifest_error(name, "when", exc) from None
             try:
                 default = evaluator.default(question, values)
             except SandboxFailure as exc:
-                if missing and exc.kind == "undefined":
+                if (missing or invalid) and exc.kind == "undefined":
                     continue  # computed from an answer already reported missing
                 raise manifest_error(name, "default", exc) from None
             attempts = _MAX_ASK_ATTEMPTS if (ask is not None and name not in given) else 1

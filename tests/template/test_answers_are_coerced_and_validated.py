@@ -162,3 +162,12 @@ def test_sandbox_applies_to_manifest_expressions() -> None:
     manifest = _manifest("  a: {default: \"{{ ''.__class__.__mro__ }}\"}\n")
     with pytest.raises(ManifestError, match="sandbox violation"):
         resolve_answers(manifest, {})
+
+
+def test_invalid_answer_is_reported_not_the_defaults_that_use_it() -> None:
+    manifest = _manifest(
+        "  service_name: {validator: {regex: '[a-z_]+', message: lowercase please}}\n"
+        "  description: {default: 'The {{ service_name }} service'}\n"
+    )
+    with pytest.raises(AnswerError, match="service_name: lowercase please"):
+        resolve_answers(manifest, {"service_name": "Orders"})
