@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.table import Table
 
 from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
@@ -83,12 +84,33 @@ def _git(root: Path, *args: str) -> str | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
+def _template_commit(root: Path, rev: str) -> str | None:
+    shown = _git(root, "show", f"{rev}:./{CONFIG_NAME}")
+    try:
+        data = yaml.safe_load(shown) if shown is not None else None
+    except yaml.YAMLError:
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    commit = version.get("commit") if isinstance(version, dict) else None
+    return str(commit) if commit else None
+
+
+def _last_evolution(root: Path, *, depth: int = 50) -> str | None:
+    """The newest of the last ``depth`` commits touching `.evobot.yml` that changed its
+    template version; edits to answers or check policy alone are not evolutions."""
+    log = _git(root, "log", "--format=%H", "-n", str(depth), "--", CONFIG_NAME) or ""
+    for commit in log.split():
+        if _template_commit(root, commit) != _template_commit(root, f"{commit}^"):
+            return commit
+    return None
+
+
 def changed_paths(root: Path) -> tuple[list[str] | None, str]:
     """The paths to check by default, and a description of what they were compared with.
 
-    In a git checkout: files changed since before the last commit that touched `.evobot.yml`
-    (the last evolution), or since HEAD when no commit did, plus untracked files. Elsewhere,
-    and in a repository without commits, every file (None).
+    In a git checkout: files changed since before the last evolution commit (the last commit
+    that changed the template version in `.evobot.yml`), or since HEAD when there is none, plus
+    untracked files. Elsewhere, and in a repository without commits, every file (None).
     """
     if _git(root, "rev-parse", "--is-inside-work-tree") is None:
         return None, "not a git checkout: every file"
@@ -96,7 +118,7 @@ def changed_paths(root: Path) -> tuple[list[str] | None, str]:
     if not head:
         return None, "no commits yet: every file"
     base, described = head.strip(), "HEAD"
-    evolution = (_git(root, "log", "-1", "--format=%H", "--", CONFIG_NAME) or "").strip()
+    evolution = _last_evolution(root)
     if evolution:
         parent = _git(root, "rev-parse", "--verify", "-q", f"{evolution}^")
         if not parent:

@@ -112,3 +112,20 @@ def test_virtualenvs_ignored_files_and_outside_symlinks_are_not_checked(
     paths = json.loads(capsys.readouterr().out)["paths"]
     assert "src/orders/main.py" in paths
     assert not [p for p in paths if p.startswith(("build/", "env-copy/")) or p == "outside.py"]
+
+
+def test_policy_edits_to_evobot_yml_are_not_an_evolution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = git_init(tmp_path / "svc")
+    build_file_tree(root, {**CLEAN_SERVICE, ".evobot.yml": CONSUMER_CONFIG})
+    git_commit_all(root, "initial render")
+    newer = CONSUMER_CONFIG.replace("0123456789abcdef", "fedcba9876543210", 1)
+    build_file_tree(root, {".evobot.yml": newer, "src/orders/new.py": "X = 1\n"})
+    git_commit_all(root, "evolution to v2")
+    build_file_tree(root, {".evobot.yml": newer + "checks:\n  block_on: critical\n"})
+    build_file_tree(root, {"src/orders/later.py": "Y = 2\n"})
+    git_commit_all(root, "tune the check policy")
+    assert evobot(monkeypatch, "check", str(root), "--json", "--no-cache") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["paths"] == [".evobot.yml", "src/orders/later.py", "src/orders/new.py"]
