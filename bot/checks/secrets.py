@@ -1153,6 +1153,11 @@ def load_baseline(data: bytes, source: str) -> Baseline:
             f"{source}: unknown key {unknown[0]!r}",
             hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'",
         )
+    if raw.get("version", 1) != 1:
+        raise CheckError(f"{source}: unsupported baseline version {raw['version']!r} (expected 1)")
+    for key in ("accepted", "skip_paths"):
+        if not isinstance(raw.get(key) or [], list):
+            raise CheckError(f"{source}: {key!r} must be a list")
     accepted: list[_Accepted] = []
     for i, entry in enumerate(raw.get("accepted") or []):
         where = f"{source}: accepted[{i}]"

@@ -111,6 +111,8 @@ def test_the_baseline_changes_the_cache_key() -> None:
         ),
         ('{"skip_paths": [{"glob": "a/**"}]}', "reason"),
         ('{"allow": []}', "unknown key 'allow'"),
+        ('{"version": 2}', "unsupported baseline version 2"),
+        ('{"accepted": {"fp": "x"}}', "'accepted' must be a list"),
     ],
 )
 def test_an_invalid_baseline_is_an_error_naming_the_file(content: str, message: str) -> None:
