@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.cache import CheckCache, cache_key, default_cache_path
 from bot.checks.policy import CheckerPolicy, IgnoreRule, Policy, Verdict, load_policy
+from bot.checks.registry import checker_names, default_checkers
 from bot.checks.runner import CheckerResult, CheckRun, run_checks, sort_findings
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "Severity",
     "Verdict",
     "cache_key",
+    "checker_names",
     "default_cache_path",
+    "default_checkers",
     "load_policy",
     "run_checks",
     "sort_findings",

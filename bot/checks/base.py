@@ -2,9 +2,10 @@
 
 A checker reads an in-memory tree and returns findings. Checkers that look at one file at a
 time implement :meth:`Checker.check_file`, whose result the content-addressed cache stores under
-(checker, checker version, config digest, file digest). Checkers that are cheaper in one batch
-(ruff, bandit) override :meth:`Checker.check_files`; checkers that read other files to judge one
-(imports) say which in :meth:`Checker.dependencies`, so the cache keys on those digests too.
+(checker, checker version, config digest, file digest, dependency fingerprint). Checkers that are
+cheaper in one batch (ruff, bandit) override :meth:`Checker.check_files`; checkers that read
+other files to judge one (imports) say which in :meth:`Checker.dependencies`, and
+:meth:`Checker.dependency_fingerprint` turns that (by default with the path) into the key part.
 """
 
 from __future__ import annotations
