@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from bot.cli.pr import evolve_remote
+from bot.cli.pr import CheckOptions, evolve_remote
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.testing import running_emulator
 from bot.forge import AppCredentials, ForgeSettings, GitHubForge
@@ -75,10 +75,13 @@ def run(consumers: int, speed: float, workers: int, write_interval: float) -> di
             emu.reset_counters()
             emu.reset_limits()
             cache = root / "template-cache"
+            check_options = CheckOptions(cache_path=root / "checks.sqlite")
 
             def one(repo: str) -> tuple[str, int]:
                 forge.reset_thread_requests()
-                result = evolve_remote(forge, repo, vcs_ref="v2", cache_dir=cache)
+                result = evolve_remote(
+                    forge, repo, vcs_ref="v2", cache_dir=cache, checks=check_options
+                )
                 return str(result["action"]), forge.thread_requests
 
             real0, emu0 = time.monotonic(), emu.clock.now()

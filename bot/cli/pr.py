@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import urllib.parse
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,7 +28,10 @@ from bot.forge.auth import DEFAULT_API_URL
 from bot.forge.evolution_pr import read_consumer
 from bot.tree import File, Tree
 
-__all__ = ["evolve_remote", "pr_open", "pr_revert", "register"]
+if TYPE_CHECKING:
+    from bot.checks import CheckRun
+
+__all__ = ["CheckOptions", "evolve_remote", "pr_open", "pr_revert", "register"]
 
 RepoOption = Annotated[str, typer.Option("--repo", help="The consumer repository, OWNER/NAME.")]
 WriteIntervalOption = Annotated[
@@ -88,18 +91,48 @@ def _with_provenance(evolution: Evolution, existing: File | None, repo: str) -> 
     return tree, hashlib.sha256(f.data).hexdigest()
 
 
-def _body(evolution: Evolution, ours: Tree, target: Tree, digest: str, repo: str) -> str:
+def _run_checks(
+    evolution: Evolution, ours: Tree, target: Tree, options: CheckOptions
+) -> CheckRun | None:
+    """Check what the evolution changes in ``target`` under the consumer's policy."""
+    if not options.enabled:
+        return None
+    from bot.checks import CheckCache, load_policy, run_checks
+
+    changed = [p for p, f in target.items() if ours.get(p) != f]
+    policy = load_policy(evolution.config.checks, options.org_policy)
+    cache = CheckCache(options.cache_path) if options.cache_path is not None else None
+    return run_checks(target, changed=changed, policy=policy, cache=cache)
+
+
+def _body(
+    evolution: Evolution,
+    ours: Tree,
+    target: Tree,
+    digest: str,
+    repo: str,
+    checks: CheckRun | None,
+) -> str:
     from bot.report.churn import compute_churn
     from bot.report.pr_body import render_pr_body
 
     return render_pr_body(
         evolution,
-        checks=None,
+        checks=checks,
         churn=compute_churn(ours, target),
         provenance_digest=digest,
         repo=repo,
         template_url=evolution.template.source,
     )
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """Whether and how `pr open` checks the evolved tree before opening the PR."""
+
+    enabled: bool = True
+    cache_path: Path | None = None
+    org_policy: Path | None = None
 
 
 def pr_open(
@@ -110,10 +143,13 @@ def pr_open(
     cache_dir: Path | None,
     recreate: bool,
     write_interval: float = 1.0,
+    checks: CheckOptions | None = None,
 ) -> dict[str, Any]:
     """Evolve ``repo`` and open or update its evolution PR; the outcome as a dict."""
     forge = _forge(base_url, write_interval)
-    return evolve_remote(forge, repo, vcs_ref=vcs_ref, cache_dir=cache_dir, recreate=recreate)
+    return evolve_remote(
+        forge, repo, vcs_ref=vcs_ref, cache_dir=cache_dir, recreate=recreate, checks=checks
+    )
 
 
 def evolve_remote(
@@ -123,6 +159,7 @@ def evolve_remote(
     vcs_ref: str | None = None,
     cache_dir: Path | None = None,
     recreate: bool = False,
+    checks: CheckOptions | None = None,
 ) -> dict[str, Any]:
     """Read ``repo`` through ``forge``, evolve it, and open/update its PR (used by the bench)."""
     state = read_consumer(forge, repo)
@@ -159,6 +196,12 @@ def evolve_remote(
             data = forge.read_file(repo, PROVENANCE_PATH, ref=open_pull.head_sha)
             existing = File(data) if data is not None else existing
         target, digest = _with_provenance(evolution, existing, repo)
+        check_run = _run_checks(evolution, ours, target, checks or CheckOptions())
+        if check_run is not None:
+            result["checks"] = {
+                "passed": check_run.verdict.passed,
+                "reasons": list(check_run.verdict.reasons),
+            }
         evolved = replace(evolution, tree=target)
         outcome = open_or_update_evolution_pr(
             forge,
@@ -167,7 +210,7 @@ def evolve_remote(
             state.open_pulls,
             evolved,
             title=f"evobot: update {evolution.template.manifest.name} to {version}",
-            body=_body(evolution, ours, target, digest, repo),
+            body=_body(evolution, ours, target, digest, repo, check_run),
             recreate=recreate,
         )
         result.update(
@@ -224,9 +267,23 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--recreate", help="Rebuild the branch over human commits.")
         ] = False,
         write_interval: WriteIntervalOption = 1.0,
+        run_checks: Annotated[
+            bool,
+            typer.Option("--checks/--no-checks", help="Check the evolved tree for the PR body."),
+        ] = True,
+        check_cache: Annotated[
+            Path | None,
+            typer.Option("--check-cache", help="SQLite check cache (default: the user cache)."),
+        ] = None,
+        org_policy: Annotated[
+            Path | None,
+            typer.Option("--org-policy", envvar="EVOBOT_ORG_POLICY", help="Org check policy."),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Evolve one remote consumer and open or update its evolution PR."""
+        from bot.checks import default_cache_path
+
         result = pr_open(
             repo,
             vcs_ref=vcs_ref,
@@ -234,6 +291,11 @@ def register(app: typer.Typer) -> None:
             cache_dir=cache_dir,
             recreate=recreate,
             write_interval=write_interval,
+            checks=CheckOptions(
+                enabled=run_checks,
+                cache_path=check_cache or default_cache_path(os.environ),
+                org_policy=org_policy,
+            ),
         )
         if as_json:
             print_json(result)
@@ -245,6 +307,11 @@ def register(app: typer.Typer) -> None:
             highlight=False,
             soft_wrap=True,
         )
+        if "checks" in result:
+            verdict = "passed" if result["checks"]["passed"] else "blocked by policy"
+            console.print(f"checks {verdict}", highlight=False)
+            for reason in result["checks"]["reasons"]:
+                console.print(f"  {reason}", highlight=False, soft_wrap=True)
 
     @pr.command("revert")
     def revert_cmd(
