@@ -66,7 +66,7 @@ _FORMAT_PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER_MARKS = re.compile(
-    r"\$\{|\$\(|\{\{|\}\}|%\(|%s\b|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
+    r"\$\{|\$\(|\{\{|\}\}|%\(|(?-i:%[sdr])(?:\b|_)|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
     r"1234|abcd|qwerty|\{[^{}\s]+\}",
     re.IGNORECASE,
 )
@@ -138,7 +138,23 @@ _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _DOTTED_REF = re.compile(r"^[A-Za-z_]\w*(?:[.:][A-Za-z_]\w*)+(?:\(\))?$")
 _CAMEL_WORDS = re.compile(r"^(?:[a-z]{2,}|[A-Z][a-z]{2,})(?:[A-Z][a-z]{2,})+$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}|$)")
-_PATHLIKE = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)|\.(?:pem|key|crt|json|txt|ya?ml|env)$")
+_PATH_START = re.compile(r"^(?:/|\./|\.\./|~/|[A-Za-z]:\\)")
+_PATH_END = re.compile(r"\.(?:pem|key|crt|p12|pfx|jks|json|txt|ya?ml|env)$")
+# A value that names something rather than being the secret: `$VAR`, `%VAR%`, YAML anchors,
+# aliases and tags (`&pw`, `*pw`, `!vault`, `!Ref`), Azure Key Vault references.
+_REFERENCE = re.compile(
+    r"^(?:\$[A-Za-z_{(]|%[A-Za-z_]\w*%$|[&*][a-z_][a-z0-9_-]*$|![A-Za-z][A-Za-z_:]{1,20}$"
+    r"|@Microsoft\.KeyVault\()"
+)
+
+
+def _looks_like_path(value: str) -> bool:
+    """``/run/secrets/db``, ``./certs/tls.key``; not a base64 secret that starts with ``/``."""
+    if _PATH_END.search(value):
+        return True
+    if not _PATH_START.match(value) or "+" in value or "=" in value:
+        return False
+    return sum(c.isupper() for c in value) <= len(value) * 0.15
 
 
 def looks_placeholder(value: str) -> bool:
@@ -146,14 +162,17 @@ def looks_placeholder(value: str) -> bool:
     v = value.strip()
     if not v or _SAME_CHAR.match(v):
         return True
-    if v[0] in "$%&*!@" or _PLACEHOLDER_MARKS.search(v):
+    if _REFERENCE.match(v) or _PLACEHOLDER_MARKS.search(v):
         return True
     low = v.lower()
     unleet = low.translate(_UNLEET)  # "t0p-s3cret", "pa55w0rd"
     if any(word in low or word in unleet for word in _PLACEHOLDER_WORDS):
         return True
+    # Filler words ("fake-token", "test_password", "foo:bar"); a three-letter one alone could
+    # be a fragment of a random password between two punctuation marks, so it takes two.
     tokens = {*re.split(r"[^a-z0-9]+", low), *re.split(r"[^a-z0-9]+", unleet)}
-    return not tokens.isdisjoint(_PLACEHOLDER_TOKENS)
+    hits = tokens & _PLACEHOLDER_TOKENS
+    return any(len(t) > 3 for t in hits) or len(hits) >= 2
 
 
 _UNLEET = str.maketrans("0134578@$", "oieastbas")
@@ -573,7 +592,9 @@ _ASSIGNMENT = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,80})(?P<kq>[\"']?)"
     r"[ \t]*(?P<op>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*=(?!=)"
     r"|(?<![=!<>:])=(?![=~>])|:=|=>|:(?![:/]))"
-    r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)|(?P<uv>[^\s\"'`,;#}{\])(<>]{1,400}))"
+    r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)"
+    # Unquoted: up to whitespace; a `#` starts a comment only after whitespace (.env, YAML).
+    r"|(?P<uv>(?:(?<==)#|[^\s\"'`,;#}{\])(<>])[^\s\"'`,;}{\])(<>]{0,399}))"
 )
 # XML configuration: <password>…</password> (Maven settings.xml) and .NET's
 # <add key="ApiKey" value="…"/>. Element text counts as quoted: it is always a literal.
@@ -818,7 +839,7 @@ def _assignment_value_ok(value: str) -> bool:
     v = value.strip()
     if len(v) < 8 or len(v) > 400 or v.isdigit() or looks_placeholder(v):
         return False
-    if _UUID.match(v) or _ENV_NAME.match(v) or _DOTTED_REF.match(v) or _PATHLIKE.search(v):
+    if _UUID.match(v) or _ENV_NAME.match(v) or _DOTTED_REF.match(v) or _looks_like_path(v):
         return False
     if _CAMEL_WORDS.match(v) or _TIMESTAMP.match(v):
         return False  # an identifier such as "privateKeyUsagePeriod"
@@ -890,7 +911,17 @@ def _rules_digest() -> str:
         h.update(json.dumps(words).encode())
     h.update(_PLACEHOLDER_MARKS.pattern.encode() + _FORMAT_PLACEHOLDER.pattern.encode())
     h.update(json.dumps([sorted(_WEAK_URL_PASSWORDS), _DEMO_PASSWORDS, "0134578@$"]).encode())
-    for pattern in (_UUID, _ENV_NAME, _DOTTED_REF, _CAMEL_WORDS, _TIMESTAMP, _PATHLIKE, _BASE64):
+    for pattern in (
+        _UUID,
+        _ENV_NAME,
+        _DOTTED_REF,
+        _CAMEL_WORDS,
+        _TIMESTAMP,
+        _PATH_START,
+        _PATH_END,
+        _REFERENCE,
+        _BASE64,
+    ):
         h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
     return h.hexdigest()[:12]
