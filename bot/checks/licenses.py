@@ -646,7 +646,8 @@ class LicenseChecker(Checker):
         if not isinstance(limit, int) or limit <= 0:
             raise CheckError("licenses: the 'header_bytes' setting must be a positive integer")
         findings: list[Finding] = []
-        head = file.data[:limit].decode("utf-8", errors="replace")
+        raw_head = file.data[:limit]
+        head = raw_head.decode("utf-8", errors="replace") if b"SPDX-License" in raw_head else ""
         for match in _SPDX_HEADER.finditer(head):
             expr = _TRAILERS.sub("", match.group("expr")).strip()
             if "{{" in expr or "{%" in expr:
