@@ -45,6 +45,9 @@ class EmulatorServer:
             parsed = parsed.model_copy(update={"webhook": webhook})
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit this: without it, h11's separate header and body
+        # writes meet delayed ACKs and every keep-alive request waits ~40 ms.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind((host, port))
         self.sock.listen(256)
         bound_host, bound_port = self.sock.getsockname()[:2]
