@@ -1000,6 +1000,9 @@ class _Spans:
             self._by_line.setdefault(line, []).append((start, end))
 
 
+_JSON_SUFFIXES = (".json", ".ipynb", ".har")
+
+
 def _path_role(path: str) -> tuple[bool, bool]:
     """What the path says about its content: (test code or fixture, code or prose in which
     only quoted values are literals)."""
@@ -1008,6 +1011,10 @@ def _path_role(path: str) -> tuple[bool, bool]:
 
 def scan_text(text: str, path: str = "") -> list[SecretHit]:
     """Every secret in ``text`` (ignoring pragmas and baselines), in order of position."""
+    if path.lower().endswith(_JSON_SUFFIXES):
+        # Code and URLs inside JSON strings (notebook cells, HAR files) arrive with escaped
+        # quotes and slashes; unescape them (no newline moves, so line numbers hold).
+        text = text.replace('\\"', '"').replace("\\/", "/")
     lower = text.translate(_ASCII_LOWER)  # same length as text, so positions agree
     line_starts = [0]
     line_starts.extend(m.end() for m in re.finditer("\n", text))

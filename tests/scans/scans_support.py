@@ -337,6 +337,23 @@ def build_corpus(seed: int = 20261123) -> Corpus:
         k8s,
     )
 
+    notebook_key = r(ALNUM, 32)
+    notebook = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": ["import vendor\n", f'vendor.connect(api_key="{notebook_key}")\n'],
+            }
+        ],
+        "nbformat": 4,
+    }
+    c.plant(
+        "notebooks/explore.ipynb",
+        json.dumps(notebook, indent=1),
+        {"generic-secret-assignment"},
+        notebook_key,
+    )
+
     bearer = r(B64URL, 40)
     c.plant(
         "api/requests.http",

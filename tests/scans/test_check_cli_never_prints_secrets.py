@@ -58,11 +58,6 @@ def test_check_output_carries_no_secret_value(
     assert leaked(corpus, captured.out + captured.err) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bandit's B105/B106/B107 messages quote the hard-coded password they found; "
-    "bot/checks/bandit.py passes issue_text through unredacted",
-)
 def test_bandit_findings_carry_no_secret_value(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
