@@ -771,10 +771,31 @@ class LicenseChecker(Checker):
         except tomllib.TOMLDecodeError:
             return []  # reported once, by the dependency scan below
         value = (data.get("project") or {}).get("license")
-        if isinstance(value, str):
-            return self._judge(
-                policy, value, path, _line_of(text, "license"), "project license (pyproject.toml)"
-            )
+        where = re.search(r"^[ \t]*license[ \t]*=", text, re.M)
+        line = text.count("\n", 0, where.start()) + 1 if where else None
+        what = "project license (pyproject.toml)"
+        if isinstance(value, str):  # PEP 639: an SPDX expression
+            return self._judge(policy, value, path, line, what)
+        if isinstance(value, dict) and isinstance(value.get("text"), str):
+            # The older table form holds free text: judged like recorded dependency metadata.
+            judgement = self._judge_recorded(policy, value["text"])
+            if judgement.status is Status.ALLOWED:
+                return []
+            if judgement.status is Status.UNKNOWN and not judgement.deciding:
+                message = (
+                    f"{what} is {value['text'][:80]!r}, not an SPDX expression; its license is "
+                    'unknown — write `license = "<SPDX expression>"`'
+                )
+            else:
+                message = (
+                    f"{what} is {judgement.normalized}: {', '.join(judgement.deciding)} "
+                    f"{_WHY[judgement.status]}"
+                )
+            return [
+                self._finding(
+                    _RULE[judgement.status], _SEVERITY[judgement.status], path, line, message
+                )
+            ]
         return []
 
     def _dependencies(

@@ -298,6 +298,15 @@ def test_project_license_field_and_cache_dependencies() -> None:
     assert rules(check({"pyproject.toml": pyproject})) == [
         ("pyproject.toml", "license-denied", "high", 4)
     ]
+    table = '[project]\nname = "x"\nversion = "1"\nlicense = {text = "GNU GPL v3"}\n'
+    assert rules(check({"pyproject.toml": table})) == [
+        ("pyproject.toml", "license-unknown", "info", 4)
+    ]
+    table = table.replace("GNU GPL v3", "GPLv3")
+    assert rules(check({"pyproject.toml": table})) == [
+        ("pyproject.toml", "license-denied", "high", 4)
+    ]
+    assert check({"pyproject.toml": table.replace("GPLv3", "MIT License")}) == []
     tree = {
         "pyproject.toml": File(pyproject.encode()),
         "licenses.json": File(b"{}"),
