@@ -197,7 +197,7 @@ def _content_links(emu: Emulator, full_name: str, path: str, ref: str, sha: str,
 
 @router.get("/repos/{owner}/{repo}/contents/{path:path}")
 @router.get("/repos/{owner}/{repo}/contents")
-def get_contents(request: Request, owner: str, repo: str, path: str = "") -> JSONResponse:
+def get_contents(request: Request, owner: str, repo: str, path: str = "") -> Response:
     full_name = read_repo(request, owner, repo)
     emu = emulator(request)
     rec = emu.repo_rec(full_name)
@@ -212,6 +212,8 @@ def get_contents(request: Request, owner: str, repo: str, path: str = "") -> JSO
     kind = git.object_type(oid)
     if kind == "blob":
         data = git.read_blob(oid) or b""
+        if "application/vnd.github.raw" in request.headers.get("accept", ""):
+            return Response(data, media_type="application/vnd.github.raw")
         encoded = base64.encodebytes(data).decode()
         body: Any = {
             "type": "file",

@@ -439,13 +439,8 @@ class WebhookSender:
             if sha == status["sha"]
         ]
         commit_data = shapes.commit_json(emu, full_name, commit)
-        commit_data["commit"].pop("verification", None)
-        commit_data["commit"]["verification"] = {
-            "verified": False,
-            "reason": "unsigned",
-            "signature": None,
-            "payload": None,
-        }
+        # The webhook schema's verification object has no `verified_at`.
+        commit_data["commit"]["verification"].pop("verified_at", None)
         payload: J = {
             "id": status["id"],
             "sha": status["sha"],

@@ -125,3 +125,17 @@ def test_tokens_only_reach_their_installations_repositories(
     anonymous = httpx.get(f"{emulator.api_url}/repos/acme/public-lib", trust_env=False)
     assert anonymous.status_code == 200
     assert httpx.get(f"{emulator.api_url}/repos/acme/svc", trust_env=False).status_code == 404
+
+
+def test_contents_as_json_or_raw(api: httpx.Client) -> None:
+    import base64
+
+    file = api.get("/repos/acme/svc/contents/src/app.py").json()
+    assert base64.b64decode(file["content"]) == b"print('hi')\n"
+    raw = api.get(
+        "/repos/acme/svc/contents/src/app.py", headers={"Accept": "application/vnd.github.raw"}
+    )
+    assert raw.content == b"print('hi')\n"
+    listing = api.get("/repos/acme/svc/contents/src", params={"ref": "main"}).json()
+    assert [(e["name"], e["type"]) for e in listing] == [("app.py", "file")]
+    assert api.get("/repos/acme/svc/contents/nope.txt").status_code == 404

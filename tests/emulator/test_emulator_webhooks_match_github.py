@@ -201,3 +201,27 @@ def test_failed_delivery_is_logged_not_retried_and_redelivery_keeps_the_guid(
     assert headers["x-github-delivery"] == failed[0].guid
     pushes = [d for d in hooked.deliveries if d.event == "push"]
     assert len(pushes) == 3  # the original and two redeliveries requested; nothing automatic
+
+
+def test_payloads_carry_every_field_of_githubs_examples(
+    hooked: EmulatorHandle, fixtures_dir: Path
+) -> None:
+    examples = {
+        e["name"]: e["examples"] for e in load_json(fixtures_dir / "webhooks" / "examples.json")
+    }
+    # Only GitHub Actions' check runs belong to a deployment.
+    optional = {("check_run", "deployment")}
+    _drive_everything(hooked)
+    compared = 0
+    for delivery in hooked.deliveries:
+        candidates = [
+            e for e in examples[delivery.event] if e.get("action") == delivery.action
+        ] or examples[delivery.event]
+        example, ours = candidates[0], delivery.payload
+        assert set(example) - set(ours) <= {"enterprise"}, (delivery.event, delivery.action)
+        for key, value in example.items():
+            if isinstance(value, dict) and isinstance(ours.get(key), dict):
+                missing = {k for k in set(value) - set(ours[key]) if (key, k) not in optional}
+                assert not missing, (delivery.event, delivery.action, key, missing)
+        compared += 1
+    assert compared >= 11
