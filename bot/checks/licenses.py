@@ -526,6 +526,8 @@ def _read_mapping(path: str, data: bytes) -> dict[str, str]:
     except (UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise CheckError(f"{path}: cannot read the recorded dependency licenses: {exc}") from None
     out: dict[str, str] = {}
+    if raw is None:  # an empty file records nothing
+        return out
     if isinstance(raw, list):  # pip-licenses --format=json
         for item in raw:
             if isinstance(item, dict) and isinstance(item.get("Name"), str):

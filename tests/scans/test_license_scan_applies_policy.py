@@ -264,6 +264,12 @@ def test_without_recorded_licenses_one_info_finding_says_so() -> None:
     findings = check({"pyproject.toml": PYPROJECT})
     assert rules(findings) == [("pyproject.toml", "dependency-license-unknown", "info", None)]
     assert "5 dependencies" in findings[0].message
+    # An empty mapping file records nothing: every dependency is unknown, by name.
+    findings = check({"pyproject.toml": PYPROJECT, ".evobot/licenses.yml": ""})
+    assert len(findings) == 5
+    assert {f.rule for f in findings} == {"dependency-license-unknown"}
+    with pytest.raises(CheckError, match=r"licenses\.json: cannot read"):
+        check({"pyproject.toml": PYPROJECT, "licenses.json": "{not json"})
 
 
 def test_policy_settings_allow_deny_and_review() -> None:
