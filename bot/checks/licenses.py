@@ -40,10 +40,13 @@ from bot.tree import File, is_binary
 
 __all__ = [
     "DEFAULT_LICENSE_FILES",
+    "Identified",
     "LicenseChecker",
     "LicensePolicy",
+    "ParsedExpression",
     "Status",
     "identify_license_text",
+    "is_license_file",
     "parse_spdx",
 ]
 

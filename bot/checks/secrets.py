@@ -31,12 +31,15 @@ from bot.tree import File, is_binary
 __all__ = [
     "BASELINE_PATH",
     "PRAGMA",
+    "RULE_IDS",
     "Baseline",
     "SecretHit",
     "SecretsChecker",
     "fingerprint",
     "load_baseline",
+    "looks_placeholder",
     "scan_text",
+    "shannon_entropy",
 ]
 
 BASELINE_PATH = ".evobot/secrets-baseline.json"
