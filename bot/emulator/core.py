@@ -6,6 +6,7 @@ webhooks (``bot.emulator.webhooks``) and CI (``bot.emulator.ci``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 import re
@@ -151,6 +152,8 @@ class Emulator:
         self.ci = CiRunner(self)
         self._save_lock = threading.Lock()
         self._stop_saving = threading.Event()
+        self._template_stack: contextlib.ExitStack | None = None
+        self._open_templates: dict[tuple[str, str | None, str | None], Any] = {}
         self._seed_everything()
 
     # -- keys -----------------------------------------------------------------------------
@@ -333,23 +336,40 @@ class Emulator:
             repo.set_head(spec.default_branch)
 
     def _render_files(self, spec: RepoSeed) -> dict[str, tuple[bytes, bool]]:
-        from bot.consumer import ConsumerConfig, RolloutSettings, TemplateVersion
-        from bot.consumer import dump_consumer_config as dump
-        from bot.template import open_template, render_template, resolve_answers
+        from bot.template import open_template
 
         render = spec.render
         assert render is not None
-        template_path = self.repos_root / f"{render.template}.git"
-        with open_template(str(template_path), subdir=render.subdir, vcs_ref=render.ref) as tpl:
-            answers = resolve_answers(tpl.manifest, render.answers)
-            tree = render_template(tpl, answers.values)
-            config = ConsumerConfig(
-                template=self.git_url(render.template),
-                template_subdir=render.subdir,
-                version=TemplateVersion(ref=tpl.ref, commit=tpl.commit),
-                answers=answers.values,
-                rollout=RolloutSettings.model_validate({"ring": render.ring}),
-            )
+        key = (render.template, render.ref, render.subdir)
+        tpl = self._open_templates.get(key) if self._template_stack is not None else None
+        if tpl is None:
+            source = str(self.repos_root / f"{render.template}.git")
+            opened = open_template(source, subdir=render.subdir, vcs_ref=render.ref)
+            if self._template_stack is not None:
+                # Seeding: keep each template version open for every consumer rendered from it.
+                tpl = self._template_stack.enter_context(opened)
+                self._open_templates[key] = tpl
+            else:
+                with opened as tpl:
+                    return self._render_with(tpl, spec)
+        return self._render_with(tpl, spec)
+
+    def _render_with(self, tpl: Any, spec: RepoSeed) -> dict[str, tuple[bytes, bool]]:
+        from bot.consumer import ConsumerConfig, RolloutSettings, TemplateVersion
+        from bot.consumer import dump_consumer_config as dump
+        from bot.template import render_template, resolve_answers
+
+        render = spec.render
+        assert render is not None
+        answers = resolve_answers(tpl.manifest, render.answers)
+        tree = render_template(tpl, answers.values)
+        config = ConsumerConfig(
+            template=self.git_url(render.template),
+            template_subdir=render.subdir,
+            version=TemplateVersion(ref=tpl.ref, commit=tpl.commit),
+            answers=answers.values,
+            rollout=RolloutSettings.model_validate({"ring": render.ring}),
+        )
         files = {rel: (f.data, f.executable) for rel, f in tree.items()}
         files[".evobot.yml"] = (dump(config).encode(), False)
         return files
@@ -365,8 +385,14 @@ class Emulator:
         self.ensure_user(self.app["owner"], "Organization")
         for login, type_ in self.seed.users.items():
             self.ensure_user(login, type_)
-        for spec in self.seed.repos:
-            self.create_repo(spec)
+        with contextlib.ExitStack() as stack:
+            self._template_stack = stack
+            try:
+                for spec in self.seed.repos:
+                    self.create_repo(spec)
+            finally:
+                self._template_stack = None
+                self._open_templates.clear()
         for inst in self.seed.installations:
             self.add_installation(inst.id, inst.account, inst.account_type, inst.repositories)
         self.save()

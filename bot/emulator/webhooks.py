@@ -291,9 +291,12 @@ class WebhookSender:
         else:
             shas = []
         commits = [self._push_commit(full_name, sha) for sha in shas]
-        head = self._push_commit(full_name, after) if after != ZERO else None
+        head_sha = repo.resolve(after) if after != ZERO else None  # annotated tags peel
+        head = self._push_commit(full_name, head_sha) if head_sha else None
         branch_sha = emu.git(full_name).ref(ref) if before != ZERO and after != ZERO else None
-        forced = bool(branch_sha and before != ZERO and not repo.is_ancestor(before, after))
+        forced = bool(
+            branch_sha and ref.startswith("refs/heads/") and not repo.is_ancestor(before, after)
+        )
         pusher_user = emu.user(pusher)
         payload: J = {
             "ref": ref,

@@ -49,6 +49,10 @@ def test_consumers_are_rendered_from_a_seeded_template_version(
                 },
                 "ci": {"always": "success"},
             },
+            {
+                "full_name": "acme/consumer-b",
+                "render": {"template": "acme/greeter-template", "ref": "v1.1.0"},
+            },
         ],
     }
     with running_emulator(seed, tmp_path / "state") as handle:
@@ -60,6 +64,9 @@ def test_consumers_are_rendered_from_a_seeded_template_version(
         assert config.version.ref == "v1.0.0"
         assert config.answers == {"name": "Ada"}
         assert config.rollout.ring == "canary"
+        other = handle.files("acme/consumer-b", "main")
+        assert other["hello.txt"] == b"Hello, world!\n"
+        assert parse_consumer_config(other[".evobot.yml"]).version.ref == "v1.1.0"
         # The recorded template URL really serves the template, newest tag first.
         token = handle.installation_token("acme")
         with open_template(

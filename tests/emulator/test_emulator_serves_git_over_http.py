@@ -99,3 +99,17 @@ def test_tarball_link_downloads_the_tree_without_further_auth(
     assert all(n.startswith("acme-svc-") for n in names)
     tampered = redirect.headers["Location"].replace("token=", "token=x")
     assert httpx.get(tampered, trust_env=False).status_code == 404
+
+
+def test_pushing_an_annotated_tag_sends_a_push_event(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    url = _with_token(emulator.git_url("acme/svc"), emulator.user_token("alice"))
+    git(tmp_path, "clone", "-q", url, "work")
+    work = tmp_path / "work"
+    git(work, "tag", "-a", "v2.0.0", "-m", "release")
+    git(work, "push", "-q", "origin", "v2.0.0")
+    emulator.settle()
+    push = next(d for d in emulator.deliveries if d.event == "push")
+    assert push.payload["ref"] == "refs/tags/v2.0.0"
+    assert push.payload["head_commit"]["id"] == git(work, "rev-parse", "HEAD")
