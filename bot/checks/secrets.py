@@ -256,6 +256,23 @@ def _refine_private_key(match: re.Match[str], value: str, text: str) -> _Candida
     return _Candidate(body, severity, "passphrase-protected" if encrypted else "")
 
 
+_PUTTY_PRIVATE = re.compile(r"Private-Lines: (\d+)\r?\n")
+
+
+def _refine_putty(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    """A PuTTY key file: the value is its Private-Lines block; encrypted keys are high."""
+    window = text[match.end() : match.end() + 8000]
+    lines = _PUTTY_PRIVATE.search(window)
+    if lines is None:
+        return None
+    body = "".join(window[lines.end() :].splitlines()[: int(lines.group(1))])
+    if not _B64_RUN.search(body) or _format_placeholder(body[:64]):
+        return None
+    encrypted = "Encryption: none" not in window[: lines.start()]
+    severity = Severity.HIGH if encrypted else Severity.CRITICAL
+    return _Candidate(body, severity, "passphrase-protected" if encrypted else "")
+
+
 def _decode_b64url_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
     try:
@@ -552,6 +569,78 @@ _RULES: tuple[_Rule, ...] = (
         _M,
         r"\b([0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
         (":aa",),
+    ),
+    _Rule(
+        "putty-private-key",
+        "PuTTY private key file",
+        _C,
+        r"PuTTY-User-Key-File-\d+: \S+",
+        ("putty-user-key-file",),
+        group=0,
+        refine=_refine_putty,
+    ),
+    _Rule(
+        "age-secret-key",
+        "age secret key",
+        _C,
+        r"\b(AGE-SECRET-KEY-1[0-9A-Z]{58})\b",
+        ("age-secret-key-1",),
+    ),
+    _Rule(
+        "vault-token",
+        "HashiCorp Vault token",
+        _H,
+        r"\b(hv[sb]\.[A-Za-z0-9_-]{24,})",
+        ("hvs.", "hvb."),
+    ),
+    _Rule(
+        "terraform-cloud-token",
+        "Terraform Cloud / Enterprise API token",
+        _H,
+        r"\b([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,})",
+        (".atlasv1.",),
+    ),
+    _Rule(
+        "databricks-token",
+        "Databricks personal access token",
+        _H,
+        r"\b(dapi[a-f0-9]{32}(?:-\d)?)\b",
+        ("dapi",),
+    ),
+    _Rule(
+        "doppler-token",
+        "Doppler token",
+        _H,
+        r"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44})\b",
+        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
+    ),
+    _Rule(
+        "linear-api-key",
+        "Linear API key",
+        _H,
+        r"\b(lin_api_[A-Za-z0-9]{40})\b",
+        ("lin_api_",),
+    ),
+    _Rule(
+        "postman-api-key",
+        "Postman API key",
+        _H,
+        r"\b(PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b",
+        ("pmak-",),
+    ),
+    _Rule(
+        "grafana-token",
+        "Grafana Cloud or service-account token",
+        _H,
+        r"\b(glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
+        ("glc_", "glsa_"),
+    ),
+    _Rule(
+        "new-relic-key",
+        "New Relic user API key",
+        _H,
+        r"\b(NRAK-[A-Z0-9]{27})\b",
+        ("nrak-",),
     ),
     _Rule(
         "discord-webhook",

@@ -207,6 +207,55 @@ def build_corpus(seed: int = 20261123) -> Corpus:
     do = "dop_v1_" + r(HEX, 64)
     c.plant("infra/do.tfvars", f'do_pat = "{do}"\n', {"digitalocean-token"}, do)
 
+    # ---- infrastructure and SaaS tokens with published prefixes
+    b32 = string.ascii_uppercase + string.digits
+    more = {
+        "keys/age.txt": (
+            "# created: 2024\n{v}\n",
+            "AGE-SECRET-KEY-1" + r(b32, 58),
+            "age-secret-key",
+        ),
+        "infra/vault.env": ("VAULT_TOKEN={v}\n", "hvs." + r(B64URL, 90), "vault-token"),
+        "infra/tfc.hcl": (
+            'credentials "app.terraform.io" {{ token = "{v}" }}\n',
+            r(ALNUM, 14) + ".atlasv1." + r(B64URL, 67),
+            "terraform-cloud-token",
+        ),
+        "data/databricks.cfg": (
+            "[DEFAULT]\nhost = x\nkey {v}\n",
+            "dapi" + r(HEX, 32),
+            "databricks-token",
+        ),
+        "infra/doppler.sh": (
+            "doppler run --token {v}\n",
+            "dp.st.prd." + r(ALNUM, 40),
+            "doppler-token",
+        ),
+        "tools/linear.env": ("LINEAR={v}\n", "lin_api_" + r(ALNUM, 40), "linear-api-key"),
+        "tools/postman.env": (
+            "POSTMAN={v}\n",
+            "PMAK-" + r(HEX, 24) + "-" + r(HEX, 34),
+            "postman-api-key",
+        ),
+        "ops/grafana.env": (
+            "GRAFANA={v}\n",
+            "glsa_" + r(ALNUM, 32) + "_" + r(HEX, 8),
+            "grafana-token",
+        ),
+        "ops/newrelic.env": ("NEW_RELIC={v}\n", "NRAK-" + r(b32, 27), "new-relic-key"),
+    }
+    for path, (template, value, rule) in more.items():
+        c.plant(path, template.format(v=value), {rule}, value)
+    putty_body = "\n".join(r(B64, 64) for _ in range(14))
+    c.plant(
+        "keys/deploy.ppk",
+        "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: deploy\n"
+        f"Public-Lines: 2\n{r(B64, 64)}\n{r(B64, 20)}\nPrivate-Lines: 14\n{putty_body}\n"
+        f"Private-MAC: {r(HEX, 64)}\n",
+        {"putty-private-key"},
+        putty_body.splitlines()[0],
+    )
+
     # ---- private keys and tokens
     rsa_pem = (
         ec.generate_private_key(ec.SECP384R1())
