@@ -961,6 +961,12 @@ def _base64_text(value: str) -> str | None:
     return raw.decode("ascii")
 
 
+def _shown_key(key: str) -> str:
+    """The assignment's name for the message: cut short, so a long random name (which might be
+    a credential itself) is never reproduced."""
+    return key if len(key) <= 32 else key[:16] + "…"
+
+
 _GENERIC_ID = "generic-secret-assignment"
 _GENERIC_TITLE = "secret-looking value assigned to"
 
@@ -1165,7 +1171,7 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
                 match.start(),
                 SecretHit(
                     rule=_GENERIC_ID,
-                    title=f"{_GENERIC_TITLE} {key!r}",
+                    title=f"{_GENERIC_TITLE} {_shown_key(key)!r}",
                     severity=Severity.LOW if in_tests else Severity.MEDIUM,
                     line=line_of(match.start()),
                     fingerprint=fingerprint(_GENERIC_ID, value.strip()),
