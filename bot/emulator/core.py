@@ -615,6 +615,21 @@ class Emulator:
         self._stats_cache[key] = stats
         return stats
 
+    def mergeable_state(self, pr: J, stats: J) -> str:
+        """GitHub's `mergeable_state`: dirty (conflicts), blocked (required checks not green
+        on a PR into the default branch), clean; `unknown` once closed."""
+        if pr["state"] != "open":
+            return "unknown"
+        if not stats["mergeable"]:
+            return "dirty"
+        rec = self.repo_rec(pr["repo"])
+        if pr["base_ref"] == rec["default_branch"] and any(
+            self.check_state(pr["repo"], pr["head_sha"], c) != "success"
+            for c in rec.get("required_checks", [])
+        ):
+            return "blocked"
+        return "clean"
+
     def merge_pull(
         self,
         pr: J,

@@ -343,7 +343,7 @@ def pull_json(emu: Emulator, pr: J, *, simple: bool = False) -> J:
             "merged": pr["merged_at"] is not None,
             "mergeable": stats["mergeable"],
             "rebaseable": stats["mergeable"],
-            "mergeable_state": stats["mergeable_state"],
+            "mergeable_state": emu.mergeable_state(pr, stats),
             "merged_by": user_json(emu, pr["merged_by"]) if pr.get("merged_by") else None,
             "comments": sum(
                 1

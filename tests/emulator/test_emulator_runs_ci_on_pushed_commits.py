@@ -49,6 +49,7 @@ def test_flipping_ci_to_failure_fails_the_next_commit_and_blocks_the_merge(
     assert _run_for(api, sha)["conclusion"] == "failure"
     combined = api.get(f"/repos/acme/svc/commits/{sha}/check-suites").json()
     assert combined["check_suites"][0]["conclusion"] == "failure"
+    assert api.get(f"/repos/acme/svc/pulls/{number}").json()["mergeable_state"] == "blocked"
     refused = api.put(f"/repos/acme/svc/pulls/{number}/merge", json={})
     assert refused.status_code == 405
     assert 'Required status check "ci"' in refused.json()["message"]
@@ -57,6 +58,7 @@ def test_flipping_ci_to_failure_fails_the_next_commit_and_blocks_the_merge(
     fixed = emulator.push_commit("acme/svc", "topic", {"b.txt": "fixed\n"}, author="alice")
     emulator.settle()
     assert _run_for(api, fixed)["conclusion"] == "success"
+    assert api.get(f"/repos/acme/svc/pulls/{number}").json()["mergeable_state"] == "clean"
     merged = api.put(f"/repos/acme/svc/pulls/{number}/merge", json={"sha": fixed})
     assert merged.status_code == 200, merged.text
     emulator.settle()
