@@ -653,18 +653,23 @@ class LicenseChecker(Checker):
         findings: list[Finding] = []
         raw_head = file.data[:limit]
         head = raw_head.decode("utf-8", errors="replace") if b"SPDX-License" in raw_head else ""
+        headers = 0
         for match in _SPDX_HEADER.finditer(head):
             expr = _TRAILERS.sub("", match.group("expr")).strip()
             if "{{" in expr or "{%" in expr:
                 continue  # a template's header, filled in when it is rendered
             line = head.count("\n", 0, match.start("expr")) + 1
             findings.extend(self._judge(policy, expr, path, line, "SPDX header"))
+            headers += 1
         role = _role(path)
         if role == "other":
             return findings
         text = file.data.decode("utf-8", errors="replace")
         if role == "license":
-            findings.extend(self._license_text(policy, text, path, ctx))
+            text_findings = self._license_text(policy, text, path, ctx)
+            if headers:  # the file says what it is; an unrecognised text adds nothing
+                text_findings = [f for f in text_findings if f.rule != "license-text-unknown"]
+            findings.extend(text_findings)
         elif role == "pyproject":
             findings.extend(self._project_license(policy, text, path))
             findings.extend(self._dependencies(policy, text, path, ctx, pyproject=True))

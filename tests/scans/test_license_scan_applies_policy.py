@@ -328,6 +328,13 @@ def test_project_license_field_and_cache_dependencies() -> None:
     assert list(checker.dependencies("src/a.py", ctx)) == []
 
 
+def test_a_license_file_that_names_its_spdx_id_needs_no_text() -> None:
+    assert check({"LICENSE": f"{TAG} MIT\n\nSee https://spdx.org/licenses/MIT.html\n"}) == []
+    assert rules(check({"LICENSE": f"{TAG} AGPL-3.0-only\n"})) == [
+        ("LICENSE", "license-denied", "high", 1)
+    ]
+
+
 def test_gpl_text_shipped_with_the_lgpl_is_judged_as_the_lgpl() -> None:
     lgpl = "GNU LESSER GENERAL PUBLIC LICENSE\n   Version 3, 29 June 2007\n"
     findings = check(
