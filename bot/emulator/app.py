@@ -214,7 +214,7 @@ async def _api_gate(
     headers = _rate_headers(state.limit, state.remaining, state.reset, state.used)
     headers["Date"] = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(emu.clock.now()))
     headers["X-GitHub-Media-Type"] = "github.v3; format=json"
-    headers["X-GitHub-Request-Id"] = f"EMU:{emu.rng.getrandbits(48):012X}"
+    headers["X-GitHub-Request-Id"] = f"EMU:{emu.id_rng.getrandbits(48):012X}"
     if refusal == "primary":
         message = (
             f"API rate limit exceeded for installation ID {auth.installation_id}."

@@ -17,7 +17,7 @@ import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -32,6 +32,9 @@ from bot.emulator.seed import CiRule, RepoSeed, Seed, SeedError
 from bot.emulator.store import Store
 from bot.emulator.webhooks import WebhookSender
 from bot.tree import read_tree
+
+if TYPE_CHECKING:
+    from bot.template import ResolvedTemplate
 
 __all__ = ["ApiError", "Emulator"]
 
@@ -98,7 +101,9 @@ class Emulator:
         self.api_url = f"{self.base_url}/api/v3"
         self.host = urlsplit(self.base_url).netloc
         self.clock = clock or EmulatorClock(speed=seed.clock_speed)
+        # Separate streams, so background work (webhook ids) never shifts the fault sequence.
         self.rng = random.Random(seed.random_seed)  # noqa: S311 - reproducible fault injection
+        self.id_rng = random.Random(seed.random_seed + 1)  # noqa: S311 - delivery/request ids
         self.store = Store(state_dir / "state.json")
         self.repos_root = state_dir / "repos"
         self.repos_root.mkdir(parents=True, exist_ok=True)
@@ -153,7 +158,7 @@ class Emulator:
         self._save_lock = threading.Lock()
         self._stop_saving = threading.Event()
         self._template_stack: contextlib.ExitStack | None = None
-        self._open_templates: dict[tuple[str, str | None, str | None], Any] = {}
+        self._open_templates: dict[tuple[str, str | None, str | None], ResolvedTemplate] = {}
         self._seed_everything()
 
     # -- keys -----------------------------------------------------------------------------
@@ -354,7 +359,7 @@ class Emulator:
                     return self._render_with(tpl, spec)
         return self._render_with(tpl, spec)
 
-    def _render_with(self, tpl: Any, spec: RepoSeed) -> dict[str, tuple[bytes, bool]]:
+    def _render_with(self, tpl: ResolvedTemplate, spec: RepoSeed) -> dict[str, tuple[bytes, bool]]:
         from bot.consumer import ConsumerConfig, RolloutSettings, TemplateVersion
         from bot.consumer import dump_consumer_config as dump
         from bot.template import render_template, resolve_answers

@@ -140,7 +140,7 @@ class WebhookSender:
         if inst_id is None:
             return None
         body = json.dumps(payload, separators=(",", ":")).encode()
-        guid = str(uuid.UUID(int=emu.rng.getrandbits(128), version=4))
+        guid = str(uuid.UUID(int=emu.id_rng.getrandbits(128), version=4))
         repo_id = emu.repo_rec(full_name)["id"] if full_name else None
         delivery = self._record(event, payload.get("action"), body, guid, inst_id, repo_id, False)
         self._enqueue(delivery["id"])
