@@ -57,7 +57,8 @@ def test_reprs_and_scrub_hide_secrets(pem: str) -> None:
     text = f"failed with {plain.token} and key {pem}"
     cleaned = scrub(text)
     assert "opaque" not in cleaned and "PRIVATE KEY" not in cleaned
-    assert "ghs_" not in scrub("see ghs_16C7e42F292c6912E7710c838347Ae178B4a here")
+    example = "see ghs_16C7e42F292c6912E7710c838347Ae178B4a here"  # evobot: allow-secret
+    assert "ghs_" not in scrub(example)
 
 
 def test_installation_tokens_are_cached_until_five_minutes_before_expiry() -> None:
