@@ -248,6 +248,10 @@ async def _api_gate(
         if emu.faults.latency:
             await asyncio.sleep(emu.faults.latency)
         fault = emu.faults.decide(endpoint)
+        if fault is not None and fault.after:
+            # The work happens (a PR is created, a ref moves) but the answer is lost, as when
+            # GitHub times out or a proxy fails after the write: retries must be idempotent.
+            await call_next(request)
         if fault is not None:
             if fault.kind == "timeout":
                 await asyncio.sleep(fault.delay)

@@ -82,6 +82,7 @@ def inject(request: Request, body: JsonBody) -> JSONResponse:
             status=int(scripted.get("status", 502)),
             match=scripted.get("match"),
             timeout=bool(scripted.get("timeout", False)),
+            after=bool(scripted.get("after", False)),
         )
     return respond({"ok": True})
 

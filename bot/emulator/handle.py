@@ -125,10 +125,20 @@ class EmulatorHandle:
         self.emulator.faults.update(**faults)
 
     def fail_next(
-        self, count: int = 1, *, status: int = 502, match: str | None = None, timeout: bool = False
+        self,
+        count: int = 1,
+        *,
+        status: int = 502,
+        match: str | None = None,
+        timeout: bool = False,
+        after: bool = False,
     ) -> None:
-        """The next ``count`` API requests matching ``match`` fail with ``status`` (or hang)."""
-        self.emulator.faults.fail_next(count, status=status, match=match, timeout=timeout)
+        """The next ``count`` API requests matching ``match`` (a regex on ``"METHOD /route"``)
+        fail with ``status`` (or hang, ``timeout``); with ``after`` the request is carried out
+        first and only its answer is lost."""
+        self.emulator.faults.fail_next(
+            count, status=status, match=match, timeout=timeout, after=after
+        )
 
     def clear_faults(self) -> None:
         self.emulator.faults.clear()

@@ -160,6 +160,7 @@ class Fault:
     kind: str  # "error" | "timeout"
     status: int = 500
     delay: float = 0.0
+    after: bool = False  # the request is carried out, only its answer is lost
 
 
 @dataclass
@@ -184,12 +185,18 @@ class Faults:
             self.settings = FaultSettings.model_validate({**self.settings.model_dump(), **changes})
 
     def fail_next(
-        self, count: int = 1, *, status: int = 502, match: str | None = None, timeout: bool = False
+        self,
+        count: int = 1,
+        *,
+        status: int = 502,
+        match: str | None = None,
+        timeout: bool = False,
+        after: bool = False,
     ) -> None:
         fault = (
-            Fault("timeout", 504, self.settings.timeout_delay)
+            Fault("timeout", 504, self.settings.timeout_delay, after)
             if timeout
-            else Fault("error", status)
+            else Fault("error", status, 0.0, after)
         )
         with self._lock:
             self._scripted.append(_Scripted(count, fault, re.compile(match) if match else None))

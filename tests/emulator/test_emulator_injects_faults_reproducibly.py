@@ -83,3 +83,16 @@ def test_control_api_steers_a_served_emulator(emulator: EmulatorHandle, api: htt
     token = control.post("/tokens", json={"owner": "acme"}).json()["token"]
     assert client_for(emulator, token).get("/repos/acme/svc").status_code == 200
     assert control.post("/inject", json={"bogus": 1}).status_code == 422
+
+
+def test_a_lost_answer_after_the_write_makes_a_blind_retry_collide(
+    emulator: EmulatorHandle, api: httpx.Client
+) -> None:
+    emulator.push_commit("acme/svc", "topic", {"t.txt": "t\n"}, author="alice")
+    emulator.fail_next(1, status=502, match=r"^POST /repos/\{owner\}/\{repo\}/pulls$", after=True)
+    body = {"title": "T", "head": "topic", "base": "main"}
+    assert api.post("/repos/acme/svc/pulls", json=body).status_code == 502
+    assert [p["head_ref"] for p in emulator.pulls("acme/svc")] == ["topic"]
+    retry = api.post("/repos/acme/svc/pulls", json=body)
+    assert retry.status_code == 422
+    assert "already exists" in retry.json()["errors"][0]["message"]
