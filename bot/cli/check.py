@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
@@ -151,16 +152,15 @@ def _print_run(run: CheckRun, scope: str) -> None:
             f"{result.duration_s:.2f}s",
         )
     console.print(summary)
-    if run.findings:
-        table = Table(show_lines=False)
-        for col in ("severity", "where", "checker", "rule"):
-            table.add_column(col, no_wrap=True)
-        table.add_column("message", overflow="fold", ratio=1)
-        for f in run.findings:
-            where = f"{f.path}:{f.line}" if f.line else f.path
-            sev = f"[{_SEVERITY_STYLE[f.severity.value]}]{f.severity.value}[/]"
-            table.add_row(sev, where, f.checker, f.rule, f.message)
-        console.print(table)
+    for f in run.findings:
+        # One finding a line, like a compiler: readable at any terminal width.
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        sev = f"[{_SEVERITY_STYLE[f.severity.value]}]{f.severity.value:<8}[/]"
+        console.print(
+            f"{sev} {escape(where)} [dim]{f.checker}/{escape(f.rule)}[/] {escape(f.message)}",
+            highlight=False,
+            soft_wrap=True,
+        )
     verdict = "[bold green]passed[/]" if run.verdict.passed else "[bold red]blocked[/]"
     console.print(f"policy: {verdict}")
     for reason in run.verdict.reasons:
