@@ -16,20 +16,14 @@ from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import ConsumerConfigError
 from bot.evolution import Evolution, evolve_consumer
-from bot.forge import (
-    ForgeSettings,
-    GitHubForge,
-    branch_name,
-    credentials_from_env,
-    open_or_update_evolution_pr,
-    open_revert_pr,
-)
-from bot.forge.auth import DEFAULT_API_URL
-from bot.forge.evolution_pr import read_consumer
 from bot.tree import File, Tree
 
 if TYPE_CHECKING:
     from bot.checks import CheckRun
+    from bot.forge import GitHubForge
+
+# bot.forge (PyGithub, cryptography) is imported inside the commands that use it, so that
+# every other `evobot` command starts quickly.
 
 __all__ = ["CheckOptions", "evolve_remote", "pr_open", "pr_revert", "register"]
 
@@ -54,6 +48,9 @@ BaseUrlOption = Annotated[
 
 
 def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
+    from bot.forge import ForgeSettings, GitHubForge, credentials_from_env
+    from bot.forge.auth import DEFAULT_API_URL
+
     settings = ForgeSettings(
         base_url=(base_url or os.environ.get("EVOBOT_GITHUB_URL") or DEFAULT_API_URL).rstrip("/"),
         write_interval=write_interval,
@@ -162,6 +159,9 @@ def evolve_remote(
     checks: CheckOptions | None = None,
 ) -> dict[str, Any]:
     """Read ``repo`` through ``forge``, evolve it, and open/update its PR (used by the bench)."""
+    from bot.forge import branch_name, open_or_update_evolution_pr
+    from bot.forge.evolution_pr import read_consumer
+
     state = read_consumer(forge, repo)
     ours = state.snapshot.tree
     if CONFIG_NAME not in ours:
@@ -234,6 +234,8 @@ def pr_revert(
     info = forge.get_repository(repo)
     head = forge.get_commit(repo, info.default_branch)
     state = forge.commit_state(repo, head.sha, branch=info.default_branch)
+    from bot.forge import open_revert_pr
+
     outcome = open_revert_pr(forge, repo, number, state=state)
     return {
         "repo": repo,
