@@ -232,7 +232,7 @@ def update_pull(
     changed: J = {}
     for field in ("title", "body"):
         if field in body and body[field] != pr[field]:
-            changed[field] = {"from": pr[field]}
+            changed[field] = {"from": pr[field] or ""}
             pr[field] = body[field]
     if "base" in body and body["base"] != pr["base_ref"]:
         if emu.branch_sha(full_name, body["base"]) is None:
@@ -265,7 +265,7 @@ def update_pull(
         emu.refresh_pull(pr)
         emu.webhooks.emit_pull_request(pr, "reopened", actor)
     elif changed:
-        emu.webhooks.emit_pull_request(pr, "edited", actor)
+        emu.webhooks.emit_pull_request(pr, "edited", actor, changes=changed)
     emu.store.dirty = True
     return respond(shapes.pull_json(emu, pr))
 

@@ -261,7 +261,6 @@ class WebhookSender:
                 response_body=response.text[:10_000],
             )
         delivery["duration"] = round(time.monotonic() - start, 3)
-        log.debug("webhook delivered", hook_event=delivery["event"], status=delivery["status"])
 
     # -- payloads -------------------------------------------------------------------------
     def _common(self, full_name: str, sender: str, *, push: bool = False) -> J | None:
@@ -355,7 +354,13 @@ class WebhookSender:
         }
 
     def emit_pull_request(
-        self, pr: J, action: str, sender: str, *, before: str | None = None
+        self,
+        pr: J,
+        action: str,
+        sender: str,
+        *,
+        before: str | None = None,
+        changes: J | None = None,
     ) -> None:
         emu = self.emu
         common = self._common(pr["repo"], sender)
@@ -370,6 +375,8 @@ class WebhookSender:
         if action == "synchronize":
             payload["before"] = before or ZERO
             payload["after"] = pr["head_sha"]
+        if action == "edited":
+            payload["changes"] = changes or {}
         self.emit("pull_request", payload, full_name=pr["repo"])
 
     def emit_issue_comment(self, comment: J, action: str, sender: str) -> None:
@@ -617,6 +624,7 @@ def issue_json(emu: Emulator, full_name: str, number: int) -> J:
         "state_reason": None,
     }
     if pr:
+        data["draft"] = bool(pr.get("draft", False))
         data["pull_request"] = {
             "url": f"{api_repo}/pulls/{number}",
             "html_url": html,

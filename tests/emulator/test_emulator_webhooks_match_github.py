@@ -98,7 +98,11 @@ def _drive_everything(handle: EmulatorHandle) -> None:
     pr = api.post("/repos/acme/svc/pulls", json={"title": "T", "head": "feature", "base": "main"})
     number = pr.json()["number"]
     handle.push_commit("acme/svc", "feature", {"new.txt": "y\n"}, author="alice")
-    handle.comment("acme/svc", number, "/evobot status", user="alice")
+    comment = handle.comment("acme/svc", number, "/evobot status", user="alice")
+    api.patch(f"/repos/acme/svc/issues/comments/{comment}", json={"body": "/evobot help"})
+    api.patch(f"/repos/acme/svc/pulls/{number}", json={"title": "T2", "body": "report"})
+    api.patch(f"/repos/acme/svc/pulls/{number}", json={"state": "closed"})
+    api.patch(f"/repos/acme/svc/pulls/{number}", json={"state": "open"})
     api.post(
         f"/repos/acme/svc/statuses/{head}",
         json={"state": "success", "context": "lint", "description": "ok"},
@@ -122,6 +126,9 @@ def test_every_emitted_payload_is_valid_against_the_webhook_schema(
         ("pull_request", "synchronize"),
         ("pull_request", "closed"),
         ("issue_comment", "created"),
+        ("issue_comment", "edited"),
+        ("pull_request", "edited"),
+        ("pull_request", "reopened"),
         ("status", None),
         ("check_run", "created"),
         ("check_run", "completed"),
@@ -132,10 +139,14 @@ def test_every_emitted_payload_is_valid_against_the_webhook_schema(
     assert expected <= seen
     for delivery in hooked.deliveries:
         _validate(webhook_schema, delivery.event, delivery.payload)
-    merged = [
+    closed = [
         d.payload for d in hooked.deliveries if (d.event, d.action) == ("pull_request", "closed")
     ]
-    assert merged[0]["pull_request"]["merged"] is True
+    assert [c["pull_request"]["merged"] for c in closed] == [False, True]
+    edited = next(
+        d.payload for d in hooked.deliveries if d.action == "edited" and d.event == "pull_request"
+    )
+    assert edited["changes"] == {"title": {"from": "T"}, "body": {"from": ""}}
     comment = next(d.payload for d in hooked.deliveries if d.event == "issue_comment")
     assert "pull_request" in comment["issue"]
     assert comment["sender"]["login"] == "alice"
@@ -224,4 +235,4 @@ def test_payloads_carry_every_field_of_githubs_examples(
                 missing = {k for k in set(value) - set(ours[key]) if (key, k) not in optional}
                 assert not missing, (delivery.event, delivery.action, key, missing)
         compared += 1
-    assert compared >= 11
+    assert compared >= 14
