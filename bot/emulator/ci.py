@@ -75,18 +75,22 @@ class CiRunner:
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._pending = 0
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="emulator-ci", daemon=True)
-            self._thread.start()
+        """Start the runners (``ci_workers`` in the seed: CI jobs that run at once)."""
+        if not self._threads:
+            for n in range(max(1, self.emu.seed.ci_workers)):
+                thread = threading.Thread(target=self._run, name=f"emulator-ci-{n}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
 
     def stop(self) -> None:
-        if self._thread is not None:
+        for _thread in self._threads:
             self._queue.put(None)
-            self._thread.join(timeout=30)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads = []
 
     def wait(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout

@@ -160,6 +160,7 @@ class Seed(_Model):
     repos: list[RepoSeed] = Field(default_factory=list)
     webhook: WebhookSeed = Field(default_factory=WebhookSeed)
     ci: CiRule | None = Field(default=None, description="default rule for repos without one")
+    ci_workers: int = Field(default=2, ge=1, description="CI jobs that run at the same time")
     limits: Limits = Field(default_factory=Limits)
     faults: FaultSettings = Field(default_factory=FaultSettings)
     clock_speed: float = 1.0
