@@ -380,10 +380,7 @@ class Emulator:
         return files
 
     def _seed_everything(self) -> None:
-        if self.store.loaded_from_disk:
-            for full_name in self.store.data["repos"]:
-                self.git(full_name)
-            self._restore_tokens_only()
+        if self.store.loaded_from_disk:  # resume: the repositories are already on disk
             return
         self.ensure_user(self.bot_login, "Bot")
         self.ensure_user(self.ci_sender, "Bot")
@@ -401,10 +398,6 @@ class Emulator:
         for inst in self.seed.installations:
             self.add_installation(inst.id, inst.account, inst.account_type, inst.repositories)
         self.save()
-
-    def _restore_tokens_only(self) -> None:
-        self.ensure_user(self.bot_login, "Bot")
-        self.ensure_user(self.ci_sender, "Bot")
 
     def save(self) -> None:
         with self._save_lock:
