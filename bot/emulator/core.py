@@ -410,8 +410,12 @@ class Emulator:
             while not self._stop_saving.wait(interval):
                 if self.store.dirty:
                     self.store.dirty = False
-                    with self._save_lock:
-                        self.store.save(include_deliveries=False)
+                    try:
+                        with self._save_lock:
+                            self.store.save(include_deliveries=False)
+                    except (OSError, RuntimeError):  # try again on the next tick
+                        log.exception("saving the emulator state failed")
+                        self.store.dirty = True
 
         self._stop_saving.clear()
         threading.Thread(target=run, name="emulator-saver", daemon=True).start()
