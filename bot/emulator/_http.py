@@ -14,9 +14,11 @@ from bot.emulator.core import ApiError, Emulator, not_found
 
 __all__ = [
     "Auth",
+    "JsonBody",
     "auth_of",
     "emulator",
     "json_body",
+    "page_params",
     "paged",
     "read_repo",
     "respond",

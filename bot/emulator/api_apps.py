@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.emulator import shapes
-from bot.emulator._http import JsonBody, auth_of, emulator, paged, respond
+from bot.emulator._http import JsonBody, auth_of, emulator, page_params, paged, respond
 from bot.emulator.core import ApiError, not_found
 from bot.emulator.webhooks import installation_json
 
@@ -174,8 +174,10 @@ def list_deliveries(request: Request) -> JSONResponse:
     items = [_delivery_item(d) for d in reversed(emu.webhooks.deliveries)]
     cursor = request.query_params.get("cursor")
     if cursor:
+        if not cursor.isdigit():
+            raise ApiError(422, "Invalid cursor")
         items = [d for d in items if d["id"] < int(cursor)]
-    per_page = max(1, min(int(request.query_params.get("per_page", "30")), 100))
+    per_page, _page = page_params(request)
     page, rest = items[:per_page], items[per_page:]
     headers = None
     if rest:
