@@ -225,7 +225,7 @@ async def _api_gate(
         headers["Retry-After"] = str(int(retry_after + 0.999))
         return _error(
             ApiError(
-                403,
+                emu.limiter.limits.refusal_status,
                 message,
                 headers=headers,
                 doc="https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
@@ -235,7 +235,7 @@ async def _api_gate(
         headers["Retry-After"] = str(int(retry_after + 0.999))
         return _error(
             ApiError(
-                403,
+                emu.limiter.limits.refusal_status,
                 "You have exceeded a secondary rate limit. Please wait a few minutes before "
                 "you try again. If you reach out to GitHub Support for help, please include "
                 "the request ID emulator.",

@@ -142,6 +142,9 @@ class Limits(_Model):
     anonymous_rate_limit: int = 60
     secondary_per_minute: int = Field(default=80, description="content-creating requests")
     concurrent: int = 100
+    refusal_status: Literal[403, 429] = Field(
+        default=403, description="GitHub answers a hit rate limit with 403 or 429"
+    )
 
 
 class FaultSettings(_Model):

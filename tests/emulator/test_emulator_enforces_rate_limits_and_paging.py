@@ -123,3 +123,25 @@ def test_a_304_does_not_spend_the_rate_limit(emulator: EmulatorHandle, api: http
     again = api.get("/repos/acme/svc", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304
     assert again.headers["X-RateLimit-Remaining"] == remaining
+
+
+def test_limits_can_be_refused_with_429_as_github_sometimes_does(
+    emulator: EmulatorHandle, api: httpx.Client
+) -> None:
+    emulator.set_limits(rate_limit=1, refusal_status=429)
+    assert api.get("/repos/acme/svc").status_code == 200
+    refused = api.get("/repos/acme/svc")
+    assert refused.status_code == 429
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_changing_the_clock_speed_keeps_time_continuous(emulator: EmulatorHandle) -> None:
+    clock = emulator.clock
+    before = clock.now()
+    clock.speed = 1000.0
+    assert clock.now() - before < 5
+    clock.sleep(100)  # a tenth of a real second
+    clock.speed = 1.0
+    middle = clock.now()
+    assert middle - before >= 100
+    assert clock.now() - middle < 1
