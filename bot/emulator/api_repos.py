@@ -152,6 +152,7 @@ def diff_entries(
     """`diff-entry` objects between two commits/trees."""
     git = emu.git(full_name)
     entries = []
+    patch_text = git.patches(old, new) if patches else None
     for status, path, old_sha, new_sha, add, rem in git.diff(old, new):
         blob = new_sha if status != "D" else old_sha
         entry: J = {
@@ -166,11 +167,8 @@ def diff_entries(
             "contents_url": f"{emu.api_url}/repos/{full_name}/contents/{quote(path)}"
             f"?ref={ref_for_urls}",
         }
-        if patches:
-            text = git.patch(old, new, path)
-            hunk = text.find("\n@@")
-            if hunk >= 0:
-                entry["patch"] = text[hunk + 1 :].rstrip("\n")
+        if patch_text is not None and path in patch_text:
+            entry["patch"] = patch_text[path]
         entries.append(entry)
     return entries
 

@@ -370,8 +370,26 @@ class GitRepo:
             result.append((change[0], path, osha, nsha, added, removed))
         return result
 
-    def patch(self, old: str, new: str, path: str) -> str:
-        return self.git("diff", "--no-color", old, new, "--", path).stdout.decode(errors="replace")
+    def patches(self, old: str, new: str) -> dict[str, str]:
+        """Unified diff hunks per path between two trees/commits, from one `git diff`."""
+        text = self.git(
+            "-c", "core.quotePath=false", "diff", "--no-color", "--no-renames", old, new
+        ).stdout.decode(errors="replace")
+        result: dict[str, str] = {}
+        for chunk in text.split("\ndiff --git "):
+            lines = chunk.split("\n")
+            path = None
+            for line in lines[:8]:
+                # git ends a name containing a space with a tab
+                if line.startswith("+++ b/"):
+                    path = line[6:].removesuffix("\t")
+                    break
+                if line.startswith("--- a/"):
+                    path = line[6:].removesuffix("\t")
+            hunk = chunk.find("\n@@")
+            if path is not None and hunk >= 0:
+                result[path] = chunk[hunk + 1 :].rstrip("\n")
+        return result
 
     def archive(self, commit: str, prefix: str) -> bytes:
         return self.git("archive", "--format=tar.gz", f"--prefix={prefix}/", commit).stdout

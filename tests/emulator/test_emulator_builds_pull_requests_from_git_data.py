@@ -97,6 +97,9 @@ def test_pull_request_lifecycle_with_labels_comments_and_filters(
         "src/new/mod.py": "added",
         "tool.sh": "added",
     }
+    patches = {f["filename"]: f.get("patch") for f in files}
+    assert patches["src/new/mod.py"] == "@@ -0,0 +1 @@\n+X = 2"
+    assert patches["README.md"] == "@@ -1 +0,0 @@\n-# svc"
     updated = api.patch(f"/repos/acme/svc/pulls/{number}", json={"body": "new report"})
     assert updated.json()["body"] == "new report"
     closed = api.patch(f"/repos/acme/svc/pulls/{number}", json={"state": "closed"})
