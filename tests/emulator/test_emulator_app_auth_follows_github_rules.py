@@ -120,3 +120,36 @@ def test_scoped_token_reaches_only_the_named_repositories(emulator: EmulatorHand
     assert httpx.get(f"{base}/repos/acme/svc", headers=headers, trust_env=False).status_code == 404
     lib = httpx.get(f"{base}/repos/acme/public-lib", headers=headers, trust_env=False)
     assert lib.status_code == 200
+
+
+def test_people_act_with_their_own_tokens_and_permissions(emulator: EmulatorHandle) -> None:
+    emulator.push_commit("acme/svc", "topic", {"t.txt": "t\n"}, author="alice")
+    number = emulator.open_pull("acme/svc", "topic", user="alice")
+    base = f"{emulator.api_url}/repos/acme/svc"
+
+    def as_user(login: str) -> dict[str, str]:
+        return {"Authorization": f"token {emulator.user_token(login)}"}
+
+    comment = httpx.post(
+        f"{base}/issues/{number}/comments",
+        json={"body": "/evobot recreate"},
+        headers=as_user("alice"),
+        trust_env=False,
+    )
+    assert comment.status_code == 201
+    assert comment.json()["user"]["login"] == "alice"
+    assert comment.json()["author_association"] == "COLLABORATOR"
+    stranger = httpx.get(f"{base}/pulls/{number}", headers=as_user("mallory"), trust_env=False)
+    assert stranger.status_code == 404
+    public = httpx.get(
+        f"{emulator.api_url}/repos/acme/public-lib", headers=as_user("mallory"), trust_env=False
+    )
+    assert public.status_code == 200
+
+
+def test_anonymous_callers_get_githubs_small_hourly_budget(emulator: EmulatorHandle) -> None:
+    url = f"{emulator.api_url}/repos/acme/public-lib"
+    first = httpx.get(url, trust_env=False)
+    assert first.headers["X-RateLimit-Limit"] == "60"
+    write = httpx.post(f"{url}/labels", json={"name": "x"}, trust_env=False)
+    assert write.status_code == 401
