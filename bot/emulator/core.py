@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import random
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -782,17 +784,19 @@ def run_in_checkout(repo: GitRepo, sha: str, command: str, timeout: float) -> tu
     with tempfile.TemporaryDirectory(prefix="evobot-emu-ci-") as tmp:
         archive = repo.git("archive", "--format=tar", sha).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        # The seed's own CI command, run by a shell like a workflow's `run:` step, in its own
+        # process group so a timeout stops everything it started.
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
-            # The seed's own CI command, run through a shell like a workflow's `run:` step.
-            result = subprocess.run(  # noqa: S602
-                command,
-                shell=True,
-                cwd=tmp,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
             return -1, f"timed out after {timeout:g}s"
-        output = (result.stdout + result.stderr).decode(errors="replace")
-        return result.returncode, output
+        return proc.returncode, output.decode(errors="replace")

@@ -3,6 +3,8 @@ command in a checkout, a fast file rule, or a fixed outcome), with webhooks; tes
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
 from bot.emulator.testing import EmulatorHandle
@@ -102,9 +104,12 @@ def test_a_real_command_runs_in_a_checkout_of_the_commit(
 def test_a_command_over_its_timeout_is_timed_out(
     emulator: EmulatorHandle, api: httpx.Client
 ) -> None:
-    emulator.set_ci("acme/svc", {"command": "sleep 5", "timeout": 0.3})
+    # A compound command: the shell's children must be stopped too, or the run would hang.
+    emulator.set_ci("acme/svc", {"command": "sleep 5; sleep 5", "timeout": 0.3})
     sha = emulator.push_commit("acme/svc", "main", {"t.txt": "t\n"}, author="alice")
+    started = time.monotonic()
     emulator.settle()
+    assert time.monotonic() - started < 4
     assert _run_for(api, sha)["conclusion"] == "timed_out"
 
 
