@@ -7,12 +7,12 @@ formatting so that re-writing an unchanged config changes no byte.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from bot.errors import ConsumerConfigError
+from bot.errors import ConsumerConfigError, EvobotError
 
 __all__ = [
     "CONFIG_NAME",
@@ -22,12 +22,14 @@ __all__ = [
     "dump_consumer_config",
     "load_consumer_config",
     "parse_consumer_config",
+    "parse_yaml_model",
     "pydantic_error_text",
 ]
 
 CONFIG_NAME = ".evobot.yml"
 
 Ring = Literal["canary"] | int | None
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -84,18 +86,29 @@ def pydantic_error_text(exc: ValidationError, source: str) -> str:
     return "\n".join(lines)
 
 
-def parse_consumer_config(text: str | bytes, *, source: str = CONFIG_NAME) -> ConsumerConfig:
-    """Parse and validate `.evobot.yml` content; errors name ``source`` and the key."""
+def parse_yaml_model(
+    text: str | bytes, model: type[M], *, source: str, error: type[EvobotError]
+) -> M:
+    """Parse YAML holding one mapping and validate it as ``model``.
+
+    Every problem becomes an ``error`` whose message names ``source``, the key and what is
+    wrong; `.evobot.yml` and `template.yml` are both read through here.
+    """
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConsumerConfigError(f"{source}: not valid YAML: {exc}") from None
+        raise error(f"{source}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConsumerConfigError(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
+        raise error(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
     try:
-        return ConsumerConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
-        raise ConsumerConfigError(pydantic_error_text(exc, source)) from None
+        raise error(pydantic_error_text(exc, source)) from None
+
+
+def parse_consumer_config(text: str | bytes, *, source: str = CONFIG_NAME) -> ConsumerConfig:
+    """Parse and validate `.evobot.yml` content; errors name ``source`` and the key."""
+    return parse_yaml_model(text, ConsumerConfig, source=source, error=ConsumerConfigError)
 
 
 def load_consumer_config(root: Path) -> ConsumerConfig:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bot.evolution import Evolution
     from bot.template import ResolvedTemplate
 from bot.errors import EvobotError
+from bot.template.source import redact_url
 from bot.tree import File
 
 __all__ = [
@@ -174,15 +175,7 @@ def _canonical_json(value: Any) -> bytes:
 
 def public_source(source: str) -> str:
     """``source`` without credentials: a URL's user and password never reach a provenance file."""
-    if "://" not in source:
-        return source
-    parts = urlsplit(source)
-    if parts.username is None and parts.password is None:
-        return source
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return redact_url(source)
 
 
 def answers_digest(answers: Mapping[str, Any]) -> str:

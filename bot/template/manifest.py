@@ -10,13 +10,12 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from jinja2 import Environment, TemplateSyntaxError
 from jinja2.parser import Parser
 from packaging.version import InvalidVersion, Version
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.consumer import pydantic_error_text
+from bot.consumer import parse_yaml_model
 from bot.errors import EvobotError, ManifestError
 from bot.template.globs import validate_glob
 from bot.tree import safe_relpath
@@ -302,16 +301,7 @@ class Manifest(_Model):
 
 def parse_manifest(text: str | bytes, *, source: str = MANIFEST_NAME) -> Manifest:
     """Parse and validate manifest content; errors name ``source``, the key and the problem."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"{source}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ManifestError(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
-    try:
-        return Manifest.model_validate(raw)
-    except ValidationError as exc:
-        raise ManifestError(pydantic_error_text(exc, source)) from None
+    return parse_yaml_model(text, Manifest, source=source, error=ManifestError)
 
 
 def load_manifest(directory: Path) -> Manifest:
