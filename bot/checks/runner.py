@@ -1,8 +1,9 @@
 """Run every enabled checker over a tree through the content-addressed cache, then the policy.
 
 Only cache misses reach a checker, in one batch per checker, so ruff and bandit run once over
-just the files nobody has checked before. A checker that cannot run is reported as an error
-that blocks, never as a silent pass.
+just the files nobody has checked before. When only changed files are checked, each checker
+also re-judges the files whose :meth:`~bot.checks.base.Checker.dependencies` include a changed
+path. A checker that cannot run is reported as an error that blocks, never as a silent pass.
 """
 
 from __future__ import annotations
@@ -54,12 +55,17 @@ class CheckerResult:
 
 @dataclass(frozen=True)
 class CheckRun:
-    """The outcome of checking one tree: sorted findings, per-checker results, the verdict."""
+    """The outcome of checking one tree: sorted findings, per-checker results, the verdict.
+
+    ``paths`` are the files checked (every file, or the changed ones still in the tree);
+    ``dependents`` the unchanged files some checker re-judged because they read a changed path.
+    """
 
     findings: list[Finding]
     verdict: Verdict
     per_checker: dict[str, CheckerResult]
     paths: list[str]
+    dependents: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -70,6 +76,7 @@ class CheckRun:
             "passed": self.verdict.passed,
             "reasons": list(self.verdict.reasons),
             "paths": list(self.paths),
+            "dependents": list(self.dependents),
             "checkers": {name: r.to_json() for name, r in self.per_checker.items()},
             "findings": [f.model_dump(mode="json") for f in self.findings],
             "blocking": [f.model_dump(mode="json") for f in self.verdict.blocking],
@@ -97,13 +104,19 @@ def run_checks(
     checkers: Sequence[Checker] | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> CheckRun:
-    """Check the ``changed`` paths of ``tree`` (every path when None) and apply ``policy``."""
+    """Check the ``changed`` paths of ``tree`` (every path when None) and apply ``policy``.
+
+    ``changed`` may name paths missing from ``tree`` (deleted files): they are not judged, but
+    like every changed path they make each checker re-judge the files that depend on them.
+    """
     if checkers is None:
         from bot.checks.registry import default_checkers
 
         checkers = default_checkers()
-    targets = sorted(tree) if changed is None else sorted(p for p in set(changed) if p in tree)
-    digests = {p: tree[p].sha256 for p in targets}  # File.sha256 hashes on every access
+    wanted = None if changed is None else frozenset(changed)
+    targets = sorted(tree) if wanted is None else sorted(p for p in wanted if p in tree)
+    digests = _Digests(tree)
+    dependents: set[str] = set()
     findings: list[Finding] = []
     partial: dict[str, CheckerResult] = {}
     errors: dict[str, str] = {}
@@ -116,8 +129,12 @@ def run_checks(
         if types and checker.name == "validator":
             settings["types"] = True
         paths = [p for p in targets if checker.applies_to(p)]
-        ctx = CheckContext(tree=tree, paths=paths, settings=settings)
         try:
+            if wanted is not None:
+                extra = _dependents(checker, tree, settings, wanted)
+                dependents.update(extra)
+                paths = sorted({*paths, *extra})
+            ctx = CheckContext(tree=tree, paths=paths, settings=settings)
             found, cached = _run_one(checker, ctx, cache, digests)
         except CheckError as exc:
             errors[checker.name] = exc.diagnostics()
@@ -156,11 +173,49 @@ def run_checks(
             duration_s=result.duration_s,
             error=result.error,
         )
-    return CheckRun(findings=ordered, verdict=verdict, per_checker=per_checker, paths=targets)
+    return CheckRun(
+        findings=ordered,
+        verdict=verdict,
+        per_checker=per_checker,
+        paths=targets,
+        dependents=sorted(dependents),
+    )
+
+
+class _Digests(dict[str, str]):
+    """Content digests of the tree's files, each computed once (``File.sha256`` hashes on every
+    access)."""
+
+    def __init__(self, tree: Mapping[str, File]) -> None:
+        super().__init__()
+        self._tree = tree
+
+    def __missing__(self, path: str) -> str:
+        digest = self[path] = self._tree[path].sha256
+        return digest
+
+
+def _dependents(
+    checker: Checker, tree: Mapping[str, File], settings: Mapping[str, Any], changed: frozenset[str]
+) -> list[str]:
+    """The unchanged files ``checker`` judges whose verdict reads a changed path.
+
+    A deleted path is put back, empty, while the checker is asked, so that it is named by the
+    files that read it when it was there (a removed `requirements.txt` still re-judges imports).
+    """
+    if not changed:
+        return []
+    missing = [p for p in changed if p not in tree]
+    probe: Mapping[str, File] = tree
+    if missing:
+        probe = {**tree, **{p: File(b"") for p in missing}}
+    candidates = [p for p in tree if p not in changed and checker.applies_to(p)]
+    ctx = CheckContext(tree=probe, paths=candidates, settings=settings)
+    return [p for p in candidates if not changed.isdisjoint(checker.dependencies(p, ctx))]
 
 
 def _run_one(
-    checker: Checker, ctx: CheckContext, cache: CheckCache | None, digests: Mapping[str, str]
+    checker: Checker, ctx: CheckContext, cache: CheckCache | None, digests: _Digests
 ) -> tuple[list[Finding], int]:
     """Findings for ``ctx.paths``: cached ones looked up in one batch, the misses checked in one."""
     if not ctx.paths:

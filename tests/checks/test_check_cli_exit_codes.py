@@ -77,7 +77,9 @@ def test_git_checkout_checks_files_changed_since_before_last_evolution(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = git_init(tmp_path / "svc")
-    build_file_tree(root, {**CLEAN_SERVICE, "legacy.py": "def f(x):\n    return eval(x)\n"})
+    # An undefined name: ruff judges it high, and ruff reads nothing but the file itself.
+    legacy = "def f():\n    return undefined_name\n"
+    build_file_tree(root, {**CLEAN_SERVICE, "legacy.py": legacy})
     git_commit_all(root, "initial render")
     build_file_tree(root, {".evobot.yml": CONSUMER_CONFIG, "src/orders/new.py": "X = 1\n"})
     git_commit_all(root, "evolution to v2")
@@ -85,6 +87,9 @@ def test_git_checkout_checks_files_changed_since_before_last_evolution(
     assert evobot(monkeypatch, "check", str(root), "--json", "--no-cache") == 0
     report = json.loads(capsys.readouterr().out)
     assert report["paths"] == [".evobot.yml", "scratch.py", "src/orders/new.py"]
+    # The validator's imports read which modules exist, so it re-judges the other modules.
+    assert "legacy.py" in report["dependents"]
+    assert report["checkers"]["ruff"]["files"] == 2
     assert report["scope"].startswith("changed since before the last evolution commit")
     assert evobot(monkeypatch, "check", str(root), "--all", "--json", "--no-cache") == 1
     report = json.loads(capsys.readouterr().out)
