@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,6 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli._output import JsonOption, console, print_json
+from bot.cli._template_auth import explain_refusal, template_http_headers
+from bot.consumer import load_consumer_config
 from bot.report.summary import build_consumer_report, render_report_markdown
 from bot.report.verify import IssueKind, VerifyReport, verify_checkout
 
@@ -74,12 +77,27 @@ def register(app: typer.Typer) -> None:
         show_all: Annotated[
             bool, typer.Option("--all", help="Also list every file the consumer added.")
         ] = False,
+        cache_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--cache-dir",
+                help="Keep a mirror of the template repository here and fetch only what is new.",
+            ),
+        ] = None,
     ) -> None:
         """Re-render the template from `.evobot.yml` and check `.evobot/provenance.json`.
 
         Exits 1 when the provenance file was tampered with; local edits are normal (exit 0).
+        A private template fetched over http(s) is authenticated with $EVOBOT_TEMPLATE_TOKEN.
         """
-        report = verify_checkout(path.resolve())
+        root = path.resolve()
+        template = load_consumer_config(root).template
+        with explain_refusal(template, os.environ):
+            report = verify_checkout(
+                root,
+                git_http_headers=template_http_headers(template, os.environ),
+                cache_dir=cache_dir,
+            )
         if as_json:
             print_json(
                 {**report.model_dump(mode="json"), "tampered": report.tampered},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 import subprocess
 from enum import StrEnum
@@ -12,6 +13,7 @@ import typer
 from rich.table import Table
 
 from bot.cli._output import JsonOption, console, err_console, print_json
+from bot.cli._template_auth import explain_refusal, template_http_headers
 from bot.consumer import TemplateVersion, load_consumer_config
 from bot.errors import MergeError
 from bot.evolution import Evolution, FileStatus, evolve_consumer
@@ -164,9 +166,20 @@ def update(
     allow_dirty: Annotated[
         bool, typer.Option("--allow-dirty", help="Run even with uncommitted changes.")
     ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Keep a mirror of the template repository here and fetch only what is new.",
+        ),
+    ] = None,
     json_output: JsonOption = False,
 ) -> None:
-    """Evolve a consumer to a newer template version, keeping its local edits."""
+    """Evolve a consumer to a newer template version, keeping its local edits.
+
+    A private template fetched over http(s) is authenticated with the token in
+    $EVOBOT_TEMPLATE_TOKEN (an installation or personal access token).
+    """
     if not path.is_dir():
         raise MergeError(f"{path}: not a directory")
     root = path.resolve()
@@ -175,7 +188,15 @@ def update(
         _refuse_dirty(root)
     config = load_consumer_config(root)
     ours = _read_consumer(root, in_git)
-    evolution = evolve_consumer(ours, config, vcs_ref=vcs_ref, conflict_style=conflict.value)
+    with explain_refusal(config.template, os.environ):
+        evolution = evolve_consumer(
+            ours,
+            config,
+            vcs_ref=vcs_ref,
+            conflict_style=conflict.value,
+            git_http_headers=template_http_headers(config.template, os.environ),
+            cache_dir=cache_dir,
+        )
     if evolution.changed and not dry_run:
         written: dict[str, File] = dict(evolution.written)
         written[PROVENANCE_PATH] = provenance_file(
