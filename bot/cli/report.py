@@ -121,7 +121,11 @@ def register(app: typer.Typer) -> None:
             Literal["md", "json"], typer.Option("--format", help="Markdown or JSON.")
         ] = "md",
     ) -> None:
-        """Churn since the last evolution (or --since REF) and the provenance, as md or json."""
+        """Churn since the last evolution (or --since REF) and the provenance, as md or json.
+
+        The churn is compared with the evolution before (with --since, the last one at or
+        before REF).
+        """
         result = build_consumer_report(path.resolve(), since=since)
         if fmt == "json":
             print_json(result.model_dump(mode="json"))

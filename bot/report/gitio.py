@@ -123,9 +123,11 @@ def work_tree(root: Path) -> Tree:
     return tree
 
 
-def evolution_commits(root: Path, count: int = 2) -> list[str]:
-    """The newest ``count`` commits that changed `.evobot.yml`, the last evolutions first."""
-    out = _git(root, "log", f"-{count}", "--format=%H", "--", CONFIG_NAME)
+def evolution_commits(root: Path, count: int = 2, *, until: str | None = None) -> list[str]:
+    """The newest ``count`` commits that changed `.evobot.yml`, the last evolutions first;
+    with ``until`` (a commit id), only ``until`` and its ancestors."""
+    start = [] if until is None else [resolve(root, until)]
+    out = _git(root, "log", f"-{count}", "--format=%H", *start, "--", CONFIG_NAME)
     return out.decode().split()
 
 

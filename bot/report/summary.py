@@ -84,10 +84,20 @@ def _provenance(root: Path) -> ProvenanceSummary | None:
     )
 
 
+def _evolution_churn(root: Path, commit: str) -> ChurnReport:
+    """What the evolution commit ``commit`` itself changed."""
+    return compute_churn(
+        _without_provenance(tree_at(root, parent_of(root, commit))),
+        _without_provenance(tree_at(root, commit)),
+    )
+
+
 def build_consumer_report(root: Path, *, since: str | None = None) -> ConsumerReport:
     """Churn from ``since`` (default: before the last evolution) to the work tree of ``root``.
 
-    With the default, the churn is also compared with the previous evolution's own commit.
+    The churn is also compared with the previous evolution's own commit: by default the one
+    before the last, with ``since`` the last one at or before it. So ``since`` set to the
+    default's base gives the default's report.
     """
     if not is_git_checkout(root):
         raise GitReadError(
@@ -98,6 +108,9 @@ def build_consumer_report(root: Path, *, since: str | None = None) -> ConsumerRe
     if since is not None:
         base: str | None = resolve(root, since)
         label = since
+        before = evolution_commits(root, 1, until=base)
+        if before:
+            previous = _evolution_churn(root, before[0])
     else:
         evolutions = evolution_commits(root, 2)
         if not evolutions:
@@ -109,11 +122,7 @@ def build_consumer_report(root: Path, *, since: str | None = None) -> ConsumerRe
         else:
             base, label = parent_of(root, evolutions[0]), "before the last evolution"
         if len(evolutions) == 2:
-            prev = evolutions[1]
-            previous = compute_churn(
-                _without_provenance(tree_at(root, parent_of(root, prev))),
-                _without_provenance(tree_at(root, prev)),
-            )
+            previous = _evolution_churn(root, evolutions[1])
     churn = compute_churn(
         _without_provenance(tree_at(root, base)),
         _without_provenance(work_tree(root)),

@@ -89,6 +89,33 @@ def test_report_defaults_to_the_last_evolution(tmp_path: Path) -> None:
     assert report.provenance.subjects == 5
 
 
+def test_since_ref_compares_with_the_last_evolution_at_or_before_it(tmp_path: Path) -> None:
+    dest, evolution_commit = _consumer_with_history(tmp_path)
+    default = build_consumer_report(dest)
+    assert default.since is not None
+    explicit = build_consumer_report(dest, since=default.since)
+    assert explicit.churn == default.churn  # the default's base, spelled out: the same report
+    # Since the evolution itself: the local edits, compared with that evolution's own churn.
+    after = build_consumer_report(dest, since=evolution_commit)
+    relative = after.churn.relative
+    assert relative is not None
+    assert relative.previous.files_modified == 2  # .evobot.yml and README.md
+    assert relative.previous.files_added == 1  # docs/usage.md
+    assert relative.new_paths == [".gitignore", "src/billing/own.py"]
+
+
+def test_since_a_ref_before_any_evolution_has_nothing_to_compare_with(tmp_path: Path) -> None:
+    template, _ = make_template_repo(tmp_path / "template")
+    dest = git_init(tmp_path / "consumer")
+    build_file_tree(dest, {"NOTES.md": "before evobot\n"})
+    first = git_commit_all(dest, "a repository older than its template")
+    render_consumer(template, dest, {"service_name": "billing"})
+    git_commit_all(dest, "generated from tiny-service v1.0.0")
+    report = build_consumer_report(dest, since=first)
+    assert report.churn.relative is None
+    assert report.churn.totals.files_added == 5
+
+
 def test_report_command_json_and_markdown(tmp_path: Path) -> None:
     dest, evolution_commit = _consumer_with_history(tmp_path)
     out = _evobot("report", str(dest), "--format", "json", "--since", evolution_commit)
@@ -97,6 +124,7 @@ def test_report_command_json_and_markdown(tmp_path: Path) -> None:
     assert data["since"] == evolution_commit
     assert [f["path"] for f in data["churn"]["files"]] == [".gitignore", "src/billing/own.py"]
     assert data["churn"]["totals"]["lines_changed"] == 1
+    assert data["churn"]["relative"]["previous"]["files_added"] == 1
 
     md = _evobot("report", str(dest))
     assert md.returncode == 0, md.stderr
