@@ -16,6 +16,7 @@ __all__ = [
     "MergeError",
     "RenderError",
     "TemplateSourceError",
+    "WriteError",
 ]
 
 
@@ -66,3 +67,8 @@ class ForgeError(EvobotError):
     def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+
+
+class WriteError(EvobotError):
+    """A tree that cannot be written to disk: a path taken by a file or directory of the other
+    kind, or an operating-system error. Nothing of the tree has been written when it is raised."""

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.errors import RenderError
+from bot.errors import RenderError, WriteError
 
 __all__ = [
     "File",
@@ -102,32 +102,105 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
 def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = ()) -> None:
     """Write ``tree`` under ``root`` (creating directories) and remove the ``delete`` paths.
 
-    Every path is checked to resolve inside ``root`` before anything is written, so a bad path
-    leaves the directory untouched.
+    All or nothing: every path is checked to resolve inside ``root`` and to be free for a file
+    (no directory in its place, no file where a directory must go), and every file is staged
+    next to its destination, before any existing file changes; a failure leaves ``root`` as it
+    was and raises :class:`~bot.errors.WriteError` (or :class:`~bot.errors.RenderError` for a
+    path that would escape).
     """
+    root = root.absolute()
+    if root.exists() and not root.is_dir():
+        raise WriteError(f"{root}: exists and is not a directory")
     root = root.resolve()
-    targets: list[tuple[Path, File]] = []
+    targets: list[tuple[str, Path, File]] = []
     for rel, f in sorted(tree.items()):
         dest = (root / safe_relpath(rel)).resolve()
         if not dest.is_relative_to(root):
             raise RenderError(f"{rel}: resolves outside {root}")
-        targets.append((dest, f))
-    removals = []
+        targets.append((rel, dest, f))
+    removals: list[tuple[str, Path]] = []
     for rel in delete:
         dest = (root / safe_relpath(rel)).resolve()
         if not dest.is_relative_to(root):
             raise RenderError(f"{rel}: resolves outside {root}")
-        removals.append(dest)
-    for dest, f in targets:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink():
-            dest.unlink()
-        dest.write_bytes(f.data)
-        dest.chmod(0o755 if f.executable else 0o644)
-    for dest in removals:
+        removals.append((rel, dest))
+    _refuse_occupied(root, targets, removals)
+    created: list[Path] = []
+    staged: list[tuple[Path, Path]] = []
+    where = root
+    try:
+        for _rel, dest, f in targets:
+            where = dest
+            _make_dirs(dest.parent, created)
+            tmp = dest.with_name(f".{dest.name}.evobot-tmp")
+            staged.append((tmp, dest))
+            tmp.write_bytes(f.data)
+            tmp.chmod(0o755 if f.executable else 0o644)
+    except OSError as exc:
+        _discard(staged, created)
+        failed = Path(exc.filename) if isinstance(exc.filename, str) else where
+        if failed.name.endswith(".evobot-tmp"):
+            failed = where
+        raise WriteError(
+            f"{failed}: cannot write: {exc.strerror or exc}; nothing under {root} was changed"
+        ) from None
+    for tmp, dest in staged:
+        tmp.replace(dest)  # a rename within one directory: it replaces a symlink, too
+    for _rel, dest in removals:
         if dest.exists() or dest.is_symlink():
             dest.unlink()
             parent = dest.parent
             while parent != root and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
+
+
+def _refuse_occupied(
+    root: Path, targets: list[tuple[str, Path, File]], removals: list[tuple[str, Path]]
+) -> None:
+    """Refuse, before anything is written, paths whose place is taken by the wrong kind."""
+    checked: set[Path] = set()
+    for above in (root, *root.parents):
+        checked.add(above)
+        if above.is_dir():
+            break
+        if above.exists():
+            raise WriteError(f"{above}: is a file, so the directory {root} cannot be created")
+    for rel, dest, _f in targets:
+        if dest.is_dir():
+            raise WriteError(f"{dest}: is a directory, so {rel} cannot be written there")
+        parent = dest.parent
+        while parent not in checked and parent != parent.parent:
+            checked.add(parent)
+            if parent.is_dir():
+                break
+            if parent.exists() or parent.is_symlink():
+                raise WriteError(
+                    f"{parent}: is a file, but {rel} needs it to be a directory",
+                    hint="move or delete it, then run the command again",
+                )
+            parent = parent.parent
+    for rel, dest in removals:
+        if dest.is_dir() and not dest.is_symlink():
+            raise WriteError(f"{dest}: is a directory, so {rel} cannot be deleted as a file")
+
+
+def _make_dirs(directory: Path, made: list[Path]) -> None:
+    """Create ``directory`` and its missing parents, appending each one made to ``made``."""
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for d in reversed(missing):
+        d.mkdir()
+        made.append(d)
+
+
+def _discard(staged: list[tuple[Path, Path]], created: list[Path]) -> None:
+    """Undo a failed write: remove the staged files, then the directories made for them."""
+    for tmp, _dest in staged:
+        tmp.unlink(missing_ok=True)
+    for d in reversed(created):
+        # Only directories this write made, and only while empty: never anyone else's files.
+        if d.is_dir() and not any(d.iterdir()):
+            d.rmdir()

@@ -153,31 +153,42 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     merged = dict(base)
     if "block_on" in override:
         merged["block_on"] = override["block_on"]
-    checkers: dict[str, Any] = {}
+    # A value of the wrong type is passed through unmerged, so the model's error names its key.
     base_checkers = base.get("checkers") or {}
     over_checkers = override.get("checkers") or {}
-    for source in (base_checkers, over_checkers):
-        if not isinstance(source, Mapping):
-            raise CheckError(f"checks.checkers must be a mapping of checker names, got {source!r}")
-    for name in sorted(set(base_checkers) | set(over_checkers)):
-        b, o = base_checkers.get(name), over_checkers.get(name)
-        # `ruff: false` is short for `ruff: {enabled: false}`.
-        b = {"enabled": b} if isinstance(b, bool) else (b or {})
-        o = {"enabled": o} if isinstance(o, bool) else (o or {})
-        if isinstance(b, Mapping) and isinstance(o, Mapping):
-            opts = {**(b.get("options") or {}), **(o.get("options") or {})}
-            checkers[name] = {**b, **o, **({"options": opts} if opts else {})}
-        else:
-            checkers[name] = o if o else b
-    if checkers:
-        merged["checkers"] = checkers
-    ignores = list(base.get("ignore") or []) + list(override.get("ignore") or [])
-    if ignores:
-        merged["ignore"] = ignores
+    if not isinstance(over_checkers, Mapping):
+        merged["checkers"] = over_checkers
+    elif not isinstance(base_checkers, Mapping):
+        merged["checkers"] = base_checkers
+    else:
+        checkers = {
+            name: _merge_checker(base_checkers.get(name), over_checkers.get(name))
+            for name in sorted(set(base_checkers) | set(over_checkers))
+        }
+        if checkers:
+            merged["checkers"] = checkers
+    base_ignore, over_ignore = base.get("ignore") or [], override.get("ignore") or []
+    if not isinstance(base_ignore, list) or not isinstance(over_ignore, list):
+        merged["ignore"] = over_ignore if not isinstance(over_ignore, list) else base_ignore
+    elif base_ignore or over_ignore:
+        merged["ignore"] = base_ignore + over_ignore
     for key in override:
         if key not in ("block_on", "checkers", "ignore"):
             merged[key] = override[key]  # unknown keys reach the model, which names them
     return merged
+
+
+def _merge_checker(b: Any, o: Any) -> Any:
+    # `ruff: false` is short for `ruff: {enabled: false}`.
+    b = {"enabled": b} if isinstance(b, bool) else (b or {})
+    o = {"enabled": o} if isinstance(o, bool) else (o or {})
+    if not isinstance(b, Mapping) or not isinstance(o, Mapping):
+        return o if o else b
+    b_opts, o_opts = b.get("options") or {}, o.get("options") or {}
+    if not isinstance(b_opts, Mapping) or not isinstance(o_opts, Mapping):
+        return {**b, **o}
+    opts = {**b_opts, **o_opts}
+    return {**b, **o, **({"options": opts} if opts else {})}
 
 
 def load_policy(

@@ -226,6 +226,5 @@ def _write(
     out[CONFIG_NAME] = File(dump_consumer_config(config).encode())
     statement = provenance_for_render(template, tree, config, clock=system_clock)
     out[PROVENANCE_PATH] = File(dump_statement(statement))
-    dest.mkdir(parents=True, exist_ok=True)
-    write_tree(dest, out)
+    write_tree(dest, out)  # creates ``dest``; all or nothing
     return sorted(p for p in out if p not in (CONFIG_NAME, PROVENANCE_PATH)), skipped
