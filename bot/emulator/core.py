@@ -28,10 +28,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.emulator.ci import CiRunner
 from bot.emulator.clock import EmulatorClock
-from bot.emulator.gitstore import ZERO, GitRepo, Person
+from bot.emulator.gitstore import ZERO, GitCommandError, GitRepo, Person
 from bot.emulator.limits import Counters, Faults, RateLimiter
 from bot.emulator.seed import CiRule, RepoSeed, Seed, SeedError
-from bot.emulator.store import Store
+from bot.emulator.store import StateError, Store
 from bot.emulator.webhooks import WebhookSender
 from bot.tree import read_tree
 
@@ -106,6 +106,8 @@ class Emulator:
         # Separate streams, so background work (webhook ids) never shifts the fault sequence.
         self.rng = random.Random(seed.random_seed)  # noqa: S311 - reproducible fault injection
         self.id_rng = random.Random(seed.random_seed + 1)  # noqa: S311 - delivery/request ids
+        if state_dir.exists() and not state_dir.is_dir():
+            raise StateError(f"{state_dir}: the emulator's state directory is a file")
         self.store = Store(state_dir / "state.json")
         self.repos_root = state_dir / "repos"
         self.repos_root.mkdir(parents=True, exist_ok=True)
@@ -296,7 +298,13 @@ class Emulator:
         repo = GitRepo.init(path, spec.default_branch)
         self._git[spec.full_name] = repo
         if spec.from_git:
-            repo.git("fetch", "-q", str(spec.from_git.resolve()), "+refs/*:refs/*")
+            try:
+                repo.git("fetch", "-q", str(spec.from_git.resolve()), "+refs/*:refs/*")
+            except GitCommandError as exc:
+                raise SeedError(
+                    f"{spec.full_name}: from_git {spec.from_git}: git cannot fetch from it: "
+                    f"{' / '.join(exc.stderr.strip().splitlines()[:2])}"
+                ) from None
             if not repo.ref(f"refs/heads/{spec.default_branch}"):
                 heads = repo.refs("refs/heads/")
                 if heads:

@@ -15,8 +15,13 @@ from bot.emulator.clock import EmulatorClock
 from bot.emulator.core import Emulator
 from bot.emulator.handle import EmulatorHandle
 from bot.emulator.seed import Seed, parse_seed
+from bot.errors import EvobotError
 
-__all__ = ["EmulatorServer"]
+__all__ = ["EmulatorServer", "ListenError"]
+
+
+class ListenError(EvobotError):
+    """The address or port the emulator was asked to listen on cannot be bound."""
 
 
 class EmulatorServer:
@@ -48,8 +53,16 @@ class EmulatorServer:
         # Accepted connections inherit this: without it, h11's separate header and body
         # writes meet delayed ACKs and every keep-alive request waits ~40 ms.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.bind((host, port))
-        self.sock.listen(256)
+        try:
+            self.sock.bind((host, port))
+            self.sock.listen(256)
+        except (OSError, OverflowError) as exc:
+            self.sock.close()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ListenError(
+                f"cannot listen on {host}:{port}: {reason}",
+                hint="pick another --port (0 picks a free one) or --host",
+            ) from None
         bound_host, bound_port = self.sock.getsockname()[:2]
         self.port = int(bound_port)
         self.emulator = Emulator(

@@ -8,7 +8,30 @@ import threading
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Store"]
+from bot.errors import EvobotError
+
+__all__ = ["StateError", "Store"]
+
+
+class StateError(EvobotError):
+    """A saved emulator state that cannot be resumed."""
+
+
+def _load(path: Path, kind: type[Any]) -> Any:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StateError(
+            f"{path}: cannot resume the emulator's saved state: {exc}",
+            hint="delete the state directory (or pass another --state) to start from the seed",
+        ) from None
+    if not isinstance(data, kind):
+        raise StateError(
+            f"{path}: cannot resume the emulator's saved state: expected a JSON {kind.__name__}",
+            hint="delete the state directory (or pass another --state) to start from the seed",
+        )
+    return data
+
 
 _ID_BASES = {
     "user": 5_000,
@@ -53,10 +76,10 @@ class Store:
         self.dirty = False
         self.data: dict[str, Any] = _empty()
         if path.exists():
-            self.data.update(json.loads(path.read_text(encoding="utf-8")))
+            self.data.update(_load(path, dict))
             log = path.with_name("deliveries.json")
             if log.exists():
-                self.data["deliveries"] = json.loads(log.read_text(encoding="utf-8"))
+                self.data["deliveries"] = _load(log, list)
 
     @property
     def loaded_from_disk(self) -> bool:

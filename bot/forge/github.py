@@ -80,6 +80,40 @@ class ForgeSettings:
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     user_agent: str = "evobot"
 
+    def __post_init__(self) -> None:
+        problem = _url_problem(self.base_url)
+        if problem:
+            raise ForgeError(
+                f"GitHub API URL {_without_userinfo(self.base_url)!r}: {problem}",
+                hint="set --base-url (or EVOBOT_GITHUB_URL) to https://HOST/api/v3 (Enterprise), "
+                "or leave it unset for api.github.com",
+            )
+
+    @property
+    def host(self) -> str:
+        """``HOST[:PORT]`` of the API, without any credentials, for messages."""
+        parts = urllib.parse.urlsplit(self.base_url)
+        return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def _url_problem(url: str) -> str | None:
+    """What makes ``url`` unusable as an API base URL, or None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return "expected an http:// or https:// URL"
+    if not parts.hostname:
+        return "names no host"
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        return "the port is not a number between 0 and 65535"
+    return None
+
 
 class _CallableAuth(Auth.Auth):
     """A PyGithub auth whose header value is computed per request (fresh JWT, cached token)."""
@@ -330,7 +364,7 @@ class GitHubForge:
                         raise _Transient(status, f"HTTP {status}") from None
                     raise self._error(op, status, None) from None
                 except (requests.Timeout, requests.ConnectionError) as exc:
-                    raise _Transient(None, type(exc).__name__) from None
+                    raise _Transient(None, f"{type(exc).__name__} ({self.settings.host})") from None
                 finally:
                     pacer.release()
             except _RateWait as waiting:
