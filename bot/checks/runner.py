@@ -103,11 +103,17 @@ def run_checks(
     types: bool = False,
     checkers: Sequence[Checker] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    base: Mapping[str, File] | None = None,
 ) -> CheckRun:
     """Check the ``changed`` paths of ``tree`` (every path when None) and apply ``policy``.
 
     ``changed`` may name paths missing from ``tree`` (deleted files): they are not judged, but
     like every changed path they make each checker re-judge the files that depend on them.
+    ``base``, the tree before the change when the caller has it, narrows those dependents to
+    the ones whose dependency fingerprint differs between ``base`` and ``tree`` (by the
+    fingerprint's contract the others' findings are what they were), and makes a checker whose
+    config digest differs between the two (its configuration in the tree was edited) judge
+    every file it applies to.
     """
     if checkers is None:
         from bot.checks.registry import default_checkers
@@ -131,7 +137,7 @@ def run_checks(
         paths = [p for p in targets if checker.applies_to(p)]
         try:
             if wanted is not None:
-                extra = _dependents(checker, tree, settings, wanted)
+                extra = _dependents(checker, tree, settings, wanted, base)
                 dependents.update(extra)
                 paths = sorted({*paths, *extra})
             ctx = CheckContext(tree=tree, paths=paths, settings=settings)
@@ -196,22 +202,62 @@ class _Digests(dict[str, str]):
 
 
 def _dependents(
-    checker: Checker, tree: Mapping[str, File], settings: Mapping[str, Any], changed: frozenset[str]
+    checker: Checker,
+    tree: Mapping[str, File],
+    settings: Mapping[str, Any],
+    changed: frozenset[str],
+    base: Mapping[str, File] | None,
 ) -> list[str]:
-    """The unchanged files ``checker`` judges whose verdict reads a changed path.
+    """The unchanged files ``checker`` judges whose verdict reads a changed path (all of them
+    when ``base`` shows the checker's configuration in the tree was edited).
 
-    A deleted path is put back, empty, while the checker is asked, so that it is named by the
-    files that read it when it was there (a removed `requirements.txt` still re-judges imports).
+    A deleted path is put back (as it was in ``base``, else empty) while the checker is asked,
+    so that it is named by the files that read it when it was there (a removed
+    `requirements.txt` still re-judges imports).
     """
     if not changed:
         return []
     missing = [p for p in changed if p not in tree]
     probe: Mapping[str, File] = tree
     if missing:
-        probe = {**tree, **{p: File(b"") for p in missing}}
+        old = base or {}
+        probe = {**tree, **{p: old.get(p, File(b"")) for p in missing}}
     candidates = [p for p in tree if p not in changed and checker.applies_to(p)]
+    if base is not None and _reconfigured(checker, tree, base, settings):
+        return candidates
     ctx = CheckContext(tree=probe, paths=candidates, settings=settings)
-    return [p for p in candidates if not changed.isdisjoint(checker.dependencies(p, ctx))]
+    found = [p for p in candidates if not changed.isdisjoint(checker.dependencies(p, ctx))]
+    if base is None or not found:
+        return found
+    # Each tree's fingerprints in one go: checkers memoise facts about the last tree they saw.
+    now = CheckContext(tree=tree, paths=found, settings=settings)
+    after = {p: checker.dependency_fingerprint(p, now) for p in found}
+    before_ctx = CheckContext(tree=base, paths=found, settings=settings)
+
+    def differs(p: str) -> bool:
+        if base.get(p) != tree[p]:
+            return True
+        try:
+            return checker.dependency_fingerprint(p, before_ctx) != after[p]
+        except CheckError:  # the old tree was broken for this checker: judge again
+            return True
+
+    return [p for p in found if differs(p)]
+
+
+def _reconfigured(
+    checker: Checker,
+    tree: Mapping[str, File],
+    base: Mapping[str, File],
+    settings: Mapping[str, Any],
+) -> bool:
+    """Whether the tree's own configuration of ``checker`` (a `[tool.ruff]` table, say)
+    differs between ``base`` and ``tree``, so that every file it judges may judge differently."""
+    try:
+        before = checker.config_digest(CheckContext(tree=base, paths=(), settings=settings))
+    except CheckError:
+        return True
+    return before != checker.config_digest(CheckContext(tree=tree, paths=(), settings=settings))
 
 
 def _run_one(

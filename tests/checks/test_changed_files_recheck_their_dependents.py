@@ -84,3 +84,35 @@ def test_a_file_nobody_reads_is_checked_alone() -> None:
     assert {f.path for f in run.findings} == {"config/app.yaml"}
     assert run.per_checker["ruff"].files == 0
     assert run.per_checker["bandit"].files == 0
+
+
+def test_with_the_tree_before_only_files_whose_dependencies_changed_are_rejudged() -> None:
+    legacy = "def run(code):\n    return eval(code)\n"
+    before = make_tree(_service(**{"tools/legacy.py": legacy}))
+    added = make_tree(_service(**{"tools/legacy.py": legacy, "scripts/extra.py": "X = 1\n"}))
+    broad = run_checks(added, changed=["scripts/extra.py"], policy=_policy(), cache=None)
+    assert "tools/legacy.py" in broad.dependents and not broad.passed
+    # The new module is not imported anywhere: no import resolves differently, nothing else
+    # is judged again, and the legacy `eval` stays out of this run.
+    narrow = run_checks(
+        added, changed=["scripts/extra.py"], policy=_policy(), cache=None, base=before
+    )
+    assert (narrow.paths, narrow.dependents) == (["scripts/extra.py"], [])
+    assert narrow.passed, narrow.verdict.reasons
+
+    removed = make_tree(_service(**{"pyproject.toml": CLEAN_PYPROJECT}))
+    run = run_checks(removed, changed=["pyproject.toml"], policy=_policy(), cache=None, base=before)
+    assert run.dependents == [HTTP_MODULE]
+    assert [f.path for f in run.findings if f.rule == "unresolved-import"] == [HTTP_MODULE]
+
+
+def test_with_the_tree_before_an_edited_tool_config_rejudges_every_file() -> None:
+    before = make_tree(_service())
+    strict = (
+        WITH_REQUESTS + '\n[tool.ruff]\nline-length = 20\n[tool.ruff.lint]\nselect = ["E501"]\n'
+    )
+    after = make_tree(_service(**{"pyproject.toml": strict}))
+    run = run_checks(after, changed=["pyproject.toml"], policy=_policy(), cache=None, base=before)
+    python = sorted(p for p in after if p.endswith(".py"))
+    assert run.per_checker["ruff"].files == len(python)
+    assert {f.path for f in run.findings if f.rule == "E501"} >= {HTTP_MODULE, "src/orders/main.py"}
