@@ -456,7 +456,12 @@ def _say(quiet: bool, message: str) -> None:
 
 def run_demo(demo_dir: Path, *, run_service_checks: bool = True, quiet: bool = False) -> DemoResult:
     """Run every step in ``demo_dir`` (which must be empty or absent) and return what happened."""
-    demo_dir.mkdir(parents=True, exist_ok=True)
+    if demo_dir.exists() and not demo_dir.is_dir():
+        raise DemoError(f"{demo_dir}: exists and is not a directory; the demo needs an empty one")
+    try:
+        demo_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DemoError(f"{demo_dir}: cannot create the demo directory: {exc.strerror}") from None
     if any(demo_dir.iterdir()):
         raise DemoError(f"{demo_dir}: not empty; the demo needs an empty directory")
     template_repo = demo_dir / "template-repo"
@@ -628,7 +633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except EvobotError as exc:
         err_console.print(f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False)
-        err_console.print(f"demo directory left for inspection: {escape(str(demo_dir))}")
+        if demo_dir.is_dir():
+            err_console.print(f"demo directory left for inspection: {escape(str(demo_dir))}")
         return exc.exit_code
     if args.json:
         print_json(result.to_json())

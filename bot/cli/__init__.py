@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 import typer
+from rich.markup import escape
 
 from bot import __version__
 from bot.cli import _output
@@ -73,7 +74,10 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except EvobotError as exc:
-        _output.err_console.print(f"[bold red]error:[/] {exc.diagnostics()}", highlight=False)
+        # Messages quote paths and values, which may hold `[...]`: never read them as markup.
+        _output.err_console.print(
+            f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False
+        )
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

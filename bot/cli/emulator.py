@@ -41,10 +41,13 @@ def register(app: typer.Typer) -> None:
             f"GitHub emulator on {emu.base_url}  (API {emu.api_url}, app id {emu.app['id']}, "
             f"state {state})",
             highlight=False,
+            markup=False,
         )
         if not parsed.app.private_key and not parsed.app.private_key_path:
             key_path = state / "app-private-key.pem"
-            err_console.print(f"the app's generated private key is in {key_path}", highlight=False)
+            err_console.print(
+                f"the app's generated private key is in {key_path}", highlight=False, markup=False
+            )
         server.serve_forever()
 
     app.add_typer(group)

@@ -307,13 +307,14 @@ def register(app: typer.Typer) -> None:
             + (f" {result['url']}" if result.get("url") else "")
             + f" ({result['requests']} requests)",
             highlight=False,
+            markup=False,
             soft_wrap=True,
         )
         if "checks" in result:
             verdict = "passed" if result["checks"]["passed"] else "blocked by policy"
             console.print(f"checks {verdict}", highlight=False)
             for reason in result["checks"]["reasons"]:
-                console.print(f"  {reason}", highlight=False, soft_wrap=True)
+                console.print(f"  {reason}", highlight=False, markup=False, soft_wrap=True)
 
     @pr.command("revert")
     def revert_cmd(
@@ -328,8 +329,10 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(result)
             return
-        console.print(f"{repo}: {result['message']} {result['url'] or ''}", highlight=False)
+        console.print(
+            f"{repo}: {result['message']} {result['url'] or ''}", highlight=False, markup=False
+        )
         for path in result["conflicts"]:
-            console.print(f"  conflict: {path}", highlight=False)
+            console.print(f"  conflict: {path}", highlight=False, markup=False)
 
     app.add_typer(pr, name="pr")

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.prompt import Confirm, Prompt
 
 from bot.cli._output import JsonOption, console, err_console, print_json
@@ -69,7 +70,7 @@ def parse_data_options(pairs: list[str], data_file: Path | None) -> dict[str, An
 def _ask(name: str, question: Question, default: Any) -> Any:
     """Prompt a person for one answer (only ever called on a terminal)."""
     if question.help:
-        err_console.print(f"[dim]{question.help}[/]")
+        err_console.print(f"[dim]{escape(question.help)}[/]")
     label = f"[bold]{name}[/]"
     if question.type == "bool":
         return Confirm.ask(
@@ -82,7 +83,7 @@ def _ask(name: str, question: Question, default: Any) -> Any:
         choices = [str(c) for c in question.choice_values]
         if isinstance(question.choices, dict):
             for label_text, value in question.choices.items():
-                err_console.print(f"  {value}: {label_text}")
+                err_console.print(f"  {value}: {label_text}", markup=False)
         return Prompt.ask(label, choices=choices, default=shown_default, console=err_console)
     if question.type == "list":
         label += " [dim](comma separated)[/]"
@@ -96,7 +97,7 @@ def _interactive() -> bool:
 
 
 def _report_invalid(name: str, message: str) -> None:
-    err_console.print(f"[red]{name}: {message}[/]", highlight=False)
+    err_console.print(f"[red]{escape(name)}: {escape(message)}[/]", highlight=False)
 
 
 def _stored_source(source: str) -> str:
@@ -173,7 +174,7 @@ def register(app: typer.Typer) -> None:
             if answers.unknown_keys:
                 err_console.print(
                     "[yellow]warning:[/] no question asks for "
-                    + ", ".join(answers.unknown_keys)
+                    + escape(", ".join(answers.unknown_keys))
                     + "; ignored",
                     highlight=False,
                 )
@@ -196,14 +197,15 @@ def register(app: typer.Typer) -> None:
             return
         label = template.ref or template.commit[:12]
         console.print(
-            f"[green]Rendered[/] [bold]{template.manifest.name}[/] {label} into {dest}: "
+            f"[green]Rendered[/] [bold]{escape(template.manifest.name)}[/] {escape(label)} into "
+            f"{escape(str(dest))}: "
             f"{len(written)} files, plus {CONFIG_NAME} and {PROVENANCE_PATH}",
             highlight=False,
         )
         for path in written:
-            console.print(f"  [green]+[/] {path}", highlight=False)
+            console.print(f"  [green]+[/] {escape(path)}", highlight=False)
         for path in skipped:
-            console.print(f"  [dim]= {path} (exists, skip_if_exists)[/]", highlight=False)
+            console.print(f"  [dim]= {escape(path)} (exists, skip_if_exists)[/]", highlight=False)
 
 
 def _write(
