@@ -114,6 +114,9 @@ def parse_consumer_config(text: str | bytes, *, source: str = CONFIG_NAME) -> Co
 def load_consumer_config(root: Path) -> ConsumerConfig:
     """Read ``root/.evobot.yml``."""
     path = root / CONFIG_NAME
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        what = "a directory" if path.is_dir() else "not a regular file (a dangling link?)"
+        raise ConsumerConfigError(f"{path}: is {what}; evobot keeps its settings in this file")
     if not path.is_file():
         raise ConsumerConfigError(
             f"{path}: not found; this directory was not rendered by evobot",

@@ -97,9 +97,10 @@ def _run_checks(
     from bot.checks import CheckCache, load_policy, run_checks
 
     changed = [p for p, f in target.items() if ours.get(p) != f]
+    changed += [p for p in ours if p not in target]  # deletions re-check their dependents
     policy = load_policy(evolution.config.checks, options.org_policy)
     cache = CheckCache(options.cache_path) if options.cache_path is not None else None
-    return run_checks(target, changed=changed, policy=policy, cache=cache)
+    return run_checks(target, changed=changed, policy=policy, cache=cache, base=ours)
 
 
 def _body(
@@ -284,7 +285,10 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOption = False,
     ) -> None:
         """Evolve one remote consumer and open or update its evolution PR."""
-        from bot.checks import default_cache_path
+        from bot.checks import default_cache_path, load_policy
+
+        if run_checks and org_policy is not None:
+            load_policy(None, org_policy)  # a bad org policy is named before any GitHub call
 
         result = pr_open(
             repo,
@@ -319,7 +323,7 @@ def register(app: typer.Typer) -> None:
     @pr.command("revert")
     def revert_cmd(
         repo: RepoOption,
-        number: Annotated[int, typer.Option("--pr", help="The merged evolution PR.")],
+        number: Annotated[int, typer.Option("--pr", min=1, help="The merged evolution PR.")],
         base_url: BaseUrlOption = None,
         write_interval: WriteIntervalOption = 1.0,
         as_json: JsonOption = False,
