@@ -75,8 +75,9 @@ def main() -> None:
             sys.exit(code)
     except EvobotError as exc:
         # Messages quote paths and values, which may hold `[...]`: never read them as markup.
+        # The terminal wraps the lines, so a long path is never split where it can't be copied.
         _output.err_console.print(
-            f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False
+            f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False, soft_wrap=True
         )
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
