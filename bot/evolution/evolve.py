@@ -4,8 +4,8 @@ apply the migrations crossed, and three-way merge the difference into the consum
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -13,7 +13,7 @@ from typing import Any, Literal
 import structlog
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
-from bot.errors import EvobotError, MergeError
+from bot.errors import EvobotError, MergeError, TemplateSourceError
 from bot.evolution.merge import FileOutcome, FileStatus, merge_trees
 from bot.evolution.migrations import MigrationPlan, plan_migrations
 from bot.template import ResolvedTemplate, open_template, render_template, resolve_answers
@@ -109,14 +109,26 @@ def evolve_consumer(
     current = dict(ours)
     files_only = {p: f for p, f in current.items() if p != CONFIG_NAME}
 
-    def opened(ref: str | None) -> AbstractContextManager[ResolvedTemplate]:
-        return open_template(
-            config.template,
-            subdir=config.template_subdir,
-            vcs_ref=ref,
-            git_http_headers=git_http_headers,
-            cache_dir=cache_dir,
-        )
+    @contextmanager
+    def opened(ref: str | None, recorded: str = "`template:`") -> Iterator[ResolvedTemplate]:
+        with ExitStack() as stack:
+            try:
+                template = stack.enter_context(
+                    open_template(
+                        config.template,
+                        subdir=config.template_subdir,
+                        vcs_ref=ref,
+                        git_http_headers=git_http_headers,
+                        cache_dir=cache_dir,
+                    )
+                )
+            except TemplateSourceError as exc:
+                # The person did not type this source or commit: say where it comes from.
+                raise TemplateSourceError(
+                    f"{exc.message} (from {recorded} in the consumer's {CONFIG_NAME})",
+                    hint=exc.hint,
+                ) from None
+            yield template
 
     with opened(vcs_ref) as target:
         to_version = TemplateVersion(ref=target.ref, commit=target.commit)
@@ -142,7 +154,7 @@ def evolve_consumer(
                 f"since {config.version.commit[:12]}; its old version cannot be recovered",
                 hint="keep templates in git and tag their versions, so evolution can find the base",
             )
-        with opened(config.version.commit) as base:
+        with opened(config.version.commit, "`version.commit`, the version last applied,") as base:
             base_tree = render_template(base, _answers(base, config.answers, "recorded"))
             from_ref = config.version.ref or base.ref
         plan = plan_migrations(target.manifest.migrations, from_ref, target.ref, config.answers)

@@ -127,7 +127,10 @@ def test_a_directory_in_place_of_evobot_yml_is_named(capsys: pytest.CaptureFixtu
 
 @pytest.mark.parametrize(
     ("template", "fragment"),
-    [("/no/such/template", "/no/such/template"), ("{plain}", "template.yml")],
+    [
+        ("/no/such/template", "`template:` in the consumer's .evobot.yml"),
+        ("{plain}", "template.yml"),
+    ],
 )
 def test_update_names_a_template_source_it_cannot_use(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, template: str, fragment: str
@@ -136,6 +139,17 @@ def test_update_names_a_template_source_it_cannot_use(
     config = CONFIG.format(template=template.format(plain=tmp_path / "plain"))
     build_file_tree(Path("svc"), {".evobot.yml": config})
     assert_clear_error(run_evobot(capsys, "update", "svc"), fragment)
+
+
+def test_update_names_a_recorded_commit_the_template_lacks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    template_repo(Path("tpl"), versions=2)
+    config = CONFIG.format(template=tmp_path / "tpl").replace("abc", "deadbeef" * 5)
+    build_file_tree(Path("svc"), {".evobot.yml": config})
+    outcome = run_evobot(capsys, "update", "svc")
+    assert_clear_error(outcome, "deadbeef" * 5, "version.commit", ".evobot.yml")
+    assert Path("svc/.evobot.yml").read_text() == config
 
 
 @pytest.mark.parametrize(
