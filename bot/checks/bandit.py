@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -99,6 +99,13 @@ class BanditChecker(Checker):
         return path.endswith(".py")
 
     def config_digest(self, ctx: CheckContext) -> str:
+        refuse_unknown_settings(
+            self.name,
+            ctx.settings,
+            (),
+            hint="bandit takes no options here: configure it in the "
+            "service's pyproject.toml ([tool.bandit]) or .bandit",
+        )
         blob = json.dumps(
             {
                 "settings": dict(ctx.settings),
@@ -128,6 +135,13 @@ class BanditChecker(Checker):
         return self.check_files([path], ctx).get(path, [])
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
+        refuse_unknown_settings(
+            self.name,
+            ctx.settings,
+            (),
+            hint="bandit takes no options here: configure it in the "
+            "service's pyproject.toml ([tool.bandit]) or .bandit",
+        )
         results: dict[str, list[Finding]] = {p: [] for p in paths}
         patterns = self._exclude_patterns(ctx)
         # bandit's own rule for explicitly named files, applied to the tree path (bandit would

@@ -20,9 +20,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.errors import CheckError
 from bot.tree import File
 
-__all__ = ["CheckContext", "Checker", "Finding", "Severity"]
+__all__ = ["CheckContext", "Checker", "Finding", "Severity", "refuse_unknown_settings"]
 
 
 class Severity(enum.StrEnum):
@@ -104,3 +105,12 @@ class Checker(ABC):
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
         """Findings for several files; override when one batch is cheaper than many calls."""
         return {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}
+
+
+def refuse_unknown_settings(
+    checker: str, settings: Mapping[str, Any], known: Sequence[str], *, hint: str
+) -> None:
+    """Refuse policy `options` a checker does not read, rather than silently ignore them."""
+    unknown = sorted(set(settings) - set(known))
+    if unknown:
+        raise CheckError(f"{checker}: unknown setting {unknown[0]!r}", hint=hint)

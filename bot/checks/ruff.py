@@ -22,7 +22,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -129,6 +129,13 @@ class RuffChecker(Checker):
         return ["--isolated", "--target-version", _target_version(ctx.tree)], False
 
     def config_digest(self, ctx: CheckContext) -> str:
+        refuse_unknown_settings(
+            self.name,
+            ctx.settings,
+            (),
+            hint="ruff takes no options here: configure it in the "
+            "service's pyproject.toml ([tool.ruff]) or ruff.toml",
+        )
         args, own = self._args(ctx)
         blob = json.dumps(
             {
@@ -155,6 +162,13 @@ class RuffChecker(Checker):
         return self.check_files([path], ctx).get(path, [])
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
+        refuse_unknown_settings(
+            self.name,
+            ctx.settings,
+            (),
+            hint="ruff takes no options here: configure it in the "
+            "service's pyproject.toml ([tool.ruff]) or ruff.toml",
+        )
         results: dict[str, list[Finding]] = {p: [] for p in paths}
         if not paths:
             return results

@@ -23,7 +23,7 @@ import yaml
 from packaging.requirements import InvalidRequirement, Requirement
 
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -650,6 +650,9 @@ class ValidatorChecker(Checker):
         return path.endswith((".py", ".pyi", *_DATA_SUFFIXES))
 
     def config_digest(self, ctx: CheckContext) -> str:
+        refuse_unknown_settings(
+            self.name, ctx.settings, ("types",), hint="the validator's only setting is types"
+        )
         # The standard library's module names differ between Python versions.
         settings = {**ctx.settings, "python": list(sys.version_info[:2])}
         if settings.get("types"):
@@ -730,6 +733,9 @@ class ValidatorChecker(Checker):
         return findings
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
+        refuse_unknown_settings(
+            self.name, ctx.settings, ("types",), hint="the validator's only setting is types"
+        )
         results = {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}
         if ctx.settings.get("types"):
             parsable = [

@@ -330,3 +330,20 @@ def test_demo_names_a_dir_it_cannot_use(capsys: pytest.CaptureFixture[str], wher
     outcome = run_evobot(capsys, "demo", "--dir", where, "--skip-service-checks")
     assert_clear_error(outcome, where)
     assert "left for inspection" not in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("checker", "setting"), [("ruff", "select"), ("bandit", "skips"), ("validator", "x")]
+)
+def test_check_refuses_options_a_checker_does_not_read(
+    capsys: pytest.CaptureFixture[str], checker: str, setting: str
+) -> None:
+    # An option nobody reads would otherwise be silently ignored: the policy says why it blocks.
+    checks = f"checks:\n  checkers: {{{checker}: {{options: {{{setting}: 5}}}}}}\n"
+    build_file_tree(
+        Path("svc"), {".evobot.yml": CONFIG.format(template="x") + checks, "app.py": "x = 1\n"}
+    )
+    outcome = run_evobot(capsys, "check", "svc", "--all", "--no-cache")
+    assert outcome.code == 1
+    assert "Traceback" not in outcome.stderr
+    assert f"{checker} could not run: {checker}: unknown setting '{setting}'" in outcome.stdout
