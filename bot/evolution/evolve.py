@@ -64,7 +64,8 @@ def _answers(template: ResolvedTemplate, given: Mapping[str, Any], which: str) -
         raise type(exc)(
             f"answers recorded in {CONFIG_NAME} do not fit the {which} template "
             f"({template.ref or template.commit[:12]}): {exc.message}",
-            hint=exc.hint or f"edit the answers in {CONFIG_NAME} and run `evobot update` again",
+            # Never the hint for `render` (--data): answers here come from the file.
+            hint=f"edit the answers in {CONFIG_NAME} and run `evobot update` again",
         ) from None
     return dict(answer_set.values)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import assert_clear_error, run_evobot, template_repo
-from evobot_testing import build_file_tree
+from evobot_testing import build_file_tree, git_commit_all
 
 CONFIG = "template: {template}\nversion: {{commit: abc, ref: v1.0.0}}\nanswers: {{}}\n"
 
@@ -347,3 +347,17 @@ def test_check_refuses_options_a_checker_does_not_read(
     assert outcome.code == 1
     assert "Traceback" not in outcome.stderr
     assert f"{checker} could not run: {checker}: unknown setting '{setting}'" in outcome.stdout
+
+
+def test_update_missing_a_new_answer_points_at_evobot_yml_not_data(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    repo = template_repo(Path("tpl"))
+    build_file_tree(repo, {"template.yml": "name: mini\nquestions:\n  port: {type: int}\n"})
+    git_commit_all(repo, "v2", tag="v2.0.0")
+    assert run_evobot(capsys, "render", "tpl", "svc", "--vcs-ref", "v1.0.0").code == 0
+    before = Path("svc/.evobot.yml").read_text()
+    outcome = run_evobot(capsys, "update", "svc")
+    assert_clear_error(outcome, ".evobot.yml", "v2.0.0", "missing answers: port")
+    assert "--data" not in outcome.stderr  # `update` has no such option
+    assert Path("svc/.evobot.yml").read_text() == before
