@@ -265,7 +265,8 @@ def resolve_answers(
                 if attempt + 1 < attempts and on_invalid is not None:
                     on_invalid(name, problem)
                     continue
-                invalid.append(f"{name}: {problem} (got {raw!r})")
+                said = "" if repr(raw) in problem else f" (got {raw!r})"  # said once is enough
+                invalid.append(f"{name}: {problem}{said}")
                 break
     if missing:
         raise AnswerError(
