@@ -364,8 +364,7 @@ def test_update_missing_a_new_answer_points_at_evobot_yml_not_data(
 
 
 def test_render_says_a_bad_answer_once(capsys: pytest.CaptureFixture[str]) -> None:
-    repo = template_repo(Path("tpl"))
-    build_file_tree(repo, {"template.yml": "name: mini\nquestions:\n  port: {type: int}\n"})
+    build_file_tree(Path("tpl"), {"template.yml": "name: t\nquestions:\n  port: {type: int}\n"})
     outcome = run_evobot(capsys, "render", "tpl", "svc", "--data", "port=abc")
     assert_clear_error(outcome, "port: expected an integer, got 'abc'")
     assert outcome.stderr.count("'abc'") == 1
