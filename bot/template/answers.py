@@ -266,6 +266,8 @@ def resolve_answers(
                     on_invalid(name, problem)
                     continue
                 said = "" if repr(raw) in problem else f" (got {raw!r})"  # said once is enough
+                if name not in given and ask is None:  # nobody answered: the default is wrong
+                    said += f", the default in template.yml questions.{name}.default"
                 invalid.append(f"{name}: {problem}{said}")
                 break
     if missing:

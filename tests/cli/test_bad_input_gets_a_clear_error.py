@@ -369,3 +369,13 @@ def test_render_says_a_bad_answer_once(capsys: pytest.CaptureFixture[str]) -> No
     assert_clear_error(outcome, "port: expected an integer, got 'abc'")
     assert outcome.stderr.count("'abc'") == 1
     assert not Path("svc").exists()
+
+
+def test_render_blames_an_invalid_default_on_the_template(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    manifest = "name: t\nquestions:\n  port: {type: int, default: abc}\n"
+    build_file_tree(Path("tpl"), {"template.yml": manifest})
+    outcome = run_evobot(capsys, "render", "tpl", "svc")
+    assert_clear_error(outcome, "port: expected an integer", "template.yml questions.port.default")
+    assert not Path("svc").exists()
