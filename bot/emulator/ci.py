@@ -128,28 +128,7 @@ class CiRunner:
                 "updated_at": now,
             }
             emu.store.data["check_suites"][str(suite["id"])] = suite
-            run = {
-                "id": emu.store.next_id("check_run"),
-                "repo": full_name,
-                "suite_id": suite["id"],
-                "head_sha": sha,
-                "name": rule.name,
-                "status": "queued",
-                "conclusion": None,
-                "started_at": now,
-                "completed_at": None,
-                "external_id": f"emulator-ci-{suite['id']}",
-                "details_url": None,
-                "output": {"title": None, "summary": None, "text": None},
-                "app_id": emu.ci_app["id"],
-                "rule": rule.model_dump(),
-            }
-            emu.store.data["check_runs"][str(run["id"])] = run
-        emu.webhooks.emit_check_run(run, "created", emu.ci_sender)
-        with self._cond:
-            self._pending += 1
-        self._queue.put(run["id"])
-        return run
+        return self._queue_run(full_name, suite, rule, now)
 
     def rerun(self, suite: J) -> None:
         """Run the repo's current rule again on a suite's commit (a re-requested suite)."""
@@ -160,9 +139,15 @@ class CiRunner:
         now = emu.clock.iso()
         with emu.lock:
             suite.update(status="queued", conclusion=None, updated_at=now)
+        self._queue_run(suite["repo"], suite, rule, now)
+
+    def _queue_run(self, full_name: str, suite: J, rule: CiRule, now: str) -> J:
+        """Record a queued check run of ``rule`` in ``suite``, announce it and queue it."""
+        emu = self.emu
+        with emu.lock:
             run = {
                 "id": emu.store.next_id("check_run"),
-                "repo": suite["repo"],
+                "repo": full_name,
                 "suite_id": suite["id"],
                 "head_sha": suite["head_sha"],
                 "name": rule.name,
@@ -181,6 +166,7 @@ class CiRunner:
         with self._cond:
             self._pending += 1
         self._queue.put(run["id"])
+        return run
 
     def _run(self) -> None:
         while True:
