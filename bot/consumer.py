@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConsumerConfigError, EvobotError
+from bot.tree import git_dir_rule
 
 __all__ = [
     "CONFIG_NAME",
@@ -75,6 +76,18 @@ class ConsumerConfig(_Model):
     checks: dict[str, Any] | None = Field(
         default=None, description="check policy overrides; validated by bot.checks.policy"
     )
+
+    @field_validator("protect")
+    @classmethod
+    def _protect_outside_git_dir(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            rule = git_dir_rule(pattern)
+            if rule is not None:
+                raise ValueError(
+                    f"{pattern!r}: {rule}; evobot never writes there, so there is nothing to "
+                    "protect: remove the entry"
+                )
+        return value
 
 
 def pydantic_error_text(exc: ValidationError, source: str) -> str:

@@ -15,14 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.errors import RenderError, WriteError
+from bot.errors import EvobotError, RenderError, WriteError
 
 __all__ = [
     "File",
     "Tree",
     "digest",
+    "git_dir_rule",
     "is_binary",
     "read_tree",
+    "refuse_git_dir",
     "safe_relpath",
     "write_tree",
 ]
@@ -78,6 +80,77 @@ def safe_relpath(path: str) -> str:
     return "/".join(parts)
 
 
+# Code points HFS+ ignores in names, so `.g\u200cit` is `.git` on a Mac (git's utf8.c).
+_HFS_IGNORED = frozenset(
+    "\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufeff"
+)
+
+
+def _ascii_lower(text: str) -> str | None:
+    """``text`` in lower case when it is ASCII (git folds only ASCII letters), else None."""
+    return text.lower() if text.isascii() else None
+
+
+def _ntfs_dotgit(name: str) -> str | None:
+    """git's ``is_ntfs_dotgit``: `.git` or its 8.3 short name `git~1`, in any letter case,
+    then nothing but dots and spaces (which NTFS drops) up to the end or a `:stream`."""
+    for stem in (".git", "git~1"):
+        if _ascii_lower(name[: len(stem)]) != stem:
+            continue
+        rest, colon, _stream = name[len(stem) :].partition(":")
+        if rest.strip(". "):
+            continue
+        if stem == "git~1":
+            return "git~1 is the NTFS 8.3 short name of .git"
+        if rest or colon:
+            return "trailing dots, spaces or an NTFS alternate stream leave .git on Windows"
+        return ".git in any letter case"
+    return None
+
+
+def _hfs_dotgit(name: str) -> bool:
+    """git's ``is_hfs_dotgit``: `.git` in any letter case once HFS+'s ignored code points go."""
+    return _ascii_lower("".join(c for c in name if c not in _HFS_IGNORED)) == ".git"
+
+
+def git_dir_rule(path: str) -> str | None:
+    """Why git would treat a component of ``path`` as its own `.git` directory, or None.
+
+    The rules of git's ``verify_path`` with ``core.protectNTFS`` and ``core.protectHFS`` on (as
+    git applies them on every platform when it checks out or adds a path): a component that is
+    `.git` in any letter case; `.git` followed by dots, spaces or an NTFS alternate data stream
+    (`.git.`, `.git `, `.git::$INDEX_ALLOCATION`); the 8.3 short name `git~1` likewise; and
+    `.git` with HFS+-ignored code points inside (`.g\u200cit`). Components are split on `/` and
+    on `\\` (a separator on Windows). The answer is a phrase naming the component and the rule.
+    Symbolic links, which git also refuses as `.gitmodules`, never occur: trees hold files only.
+    """
+    for component in path.replace("\\", "/").split("/"):
+        rule = _ntfs_dotgit(component)
+        if rule is None and _hfs_dotgit(component):
+            rule = "HFS+ ignores the invisible code points in it, leaving .git"
+        if rule is not None:
+            return f"component {component!r} is git's own directory ({rule})"
+    return None
+
+
+def refuse_git_dir(
+    path: str, *, source: str | None = None, error: type[EvobotError] = RenderError
+) -> None:
+    """Raise ``error`` when ``path`` would put a file into git's own directory.
+
+    ``source`` names where the path came from (a template file, a config key); the message
+    names the path and the rule, so a person sees what was refused and why.
+    """
+    rule = git_dir_rule(path)
+    if rule is not None:
+        where = f"{source}: " if source else ""
+        raise error(
+            f"{where}refusing the path {path!r}: {rule}; "
+            "writing there would change the repository's git configuration or hooks"
+        )
+
+
 def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
     """Read every regular file under ``root``; symlinks that leave ``root`` are refused."""
     excluded = set(exclude_dirs)
@@ -106,7 +179,7 @@ def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = 
     (no directory in its place, no file where a directory must go), and every file is staged
     next to its destination, before any existing file changes; a failure leaves ``root`` as it
     was and raises :class:`~bot.errors.WriteError` (or :class:`~bot.errors.RenderError` for a
-    path that would escape).
+    path that would escape, or land in git's own directory: see :func:`git_dir_rule`).
     """
     root = root.absolute()
     if root.exists() and not root.is_dir():
@@ -114,16 +187,10 @@ def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = 
     root = root.resolve()
     targets: list[tuple[str, Path, File]] = []
     for rel, f in sorted(tree.items()):
-        dest = (root / safe_relpath(rel)).resolve()
-        if not dest.is_relative_to(root):
-            raise RenderError(f"{rel}: resolves outside {root}")
-        targets.append((rel, dest, f))
+        targets.append((rel, _confined(root, rel), f))
     removals: list[tuple[str, Path]] = []
     for rel in delete:
-        dest = (root / safe_relpath(rel)).resolve()
-        if not dest.is_relative_to(root):
-            raise RenderError(f"{rel}: resolves outside {root}")
-        removals.append((rel, dest))
+        removals.append((rel, _confined(root, rel)))
     _refuse_occupied(root, targets, removals)
     created: list[Path] = []
     staged: list[tuple[Path, Path]] = []
@@ -153,6 +220,20 @@ def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = 
             while parent != root and not any(parent.iterdir()):
                 parent.rmdir()
                 parent = parent.parent
+
+
+def _confined(root: Path, rel: str) -> Path:
+    """Where ``rel`` lands under ``root``: inside it, and never in git's own directory.
+
+    Checked on the path as given and on where it resolves, so a symlinked directory in the
+    work tree cannot lead a write into `.git/` either.
+    """
+    refuse_git_dir(rel)
+    dest = (root / safe_relpath(rel)).resolve()
+    if not dest.is_relative_to(root):
+        raise RenderError(f"{rel}: resolves outside {root}")
+    refuse_git_dir(dest.relative_to(root).as_posix(), source=rel)
+    return dest
 
 
 def _refuse_occupied(

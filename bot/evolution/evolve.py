@@ -17,7 +17,7 @@ from bot.errors import EvobotError, MergeError, TemplateSourceError
 from bot.evolution.merge import FileOutcome, FileStatus, merge_trees
 from bot.evolution.migrations import MigrationPlan, plan_migrations
 from bot.template import ResolvedTemplate, open_template, render_template, resolve_answers
-from bot.tree import File, Tree
+from bot.tree import File, Tree, refuse_git_dir
 
 __all__ = ["Evolution", "evolve_consumer"]
 
@@ -194,6 +194,9 @@ def evolve_consumer(
     )
     files = tuple(sorted((*merged.files, config_outcome), key=lambda o: o.path))
     changed_paths = tuple(sorted(p for p, f in tree.items() if current.get(p) != f))
+    for path in (*changed_paths, *merged.deleted):
+        # Renders refuse such paths already; renames and `.rej` files are checked here too.
+        refuse_git_dir(path, source=f"evolving to {_label(target)}")
     log.info(
         "evolve.merged",
         from_commit=config.version.commit,

@@ -19,7 +19,7 @@ from bot.errors import ForgeError
 from bot.evolution import Evolution, merge_trees
 from bot.forge.markers import PrMarker, change_digest, comment_marker, with_pr_marker
 from bot.forge.port import CommitState, Forge, PullRequest, RepoInfo, Snapshot, TreeChange
-from bot.tree import File, Tree, is_binary
+from bot.tree import File, Tree, is_binary, refuse_git_dir
 
 __all__ = [
     "EVOLUTION_LABELS",
@@ -88,6 +88,8 @@ def tree_changes(
 
     Also returns the bytes of binary files, for the change digest.
     """
+    for path in diff:
+        refuse_git_dir(path, source=f"the commit for {repo}")  # before any write request
     changes: dict[str, TreeChange] = {}
     binary: dict[str, bytes] = {}
     for path in sorted(diff):

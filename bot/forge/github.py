@@ -54,6 +54,7 @@ from bot.forge.ratelimit import (
     is_idempotent,
     rate_limit_wait,
 )
+from bot.tree import refuse_git_dir
 
 __all__ = ["ForgeSettings", "GitHubForge"]
 
@@ -543,6 +544,7 @@ class GitHubForge:
     ) -> str:
         entries: list[dict[str, Any]] = []
         for path in sorted(changes):
+            refuse_git_dir(path, source=f"a tree for {repo}")
             change = changes[path]
             entry: dict[str, Any] = {"path": path, "mode": change.mode, "type": "blob"}
             if change.delete:

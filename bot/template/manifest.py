@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.consumer import parse_yaml_model
 from bot.errors import EvobotError, ManifestError
 from bot.template.globs import validate_glob
-from bot.tree import safe_relpath
+from bot.tree import refuse_git_dir, safe_relpath
 
 __all__ = [
     "MANIFEST_NAME",
@@ -220,7 +220,9 @@ class Migration(_Model):
 
 
 def _safe(path: str) -> str:
+    """A safe relative path, never inside git's own directory (the message says why not)."""
     try:
+        refuse_git_dir(path)
         return safe_relpath(path)
     except EvobotError as exc:
         raise ValueError(exc.message) from None
@@ -237,6 +239,11 @@ class Manifest(_Model):
     skip_if_exists: list[str] = Field(default_factory=list)
     migrations: list[Migration] = Field(default_factory=list)
     files_dir: str = "files"
+    allow_case_collisions: bool = Field(
+        default=False,
+        description="render paths differing only in letter case (A.txt, a.txt); they are one "
+        "file on macOS and Windows, so this is refused unless set",
+    )
 
     @field_validator("questions", mode="before")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -21,7 +22,7 @@ from bot.template.globs import matches_any
 from bot.template.manifest import Manifest
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 from bot.template.source import ResolvedTemplate
-from bot.tree import File, Tree, safe_relpath
+from bot.tree import File, Tree, refuse_git_dir, safe_relpath
 
 __all__ = ["JINJA_SUFFIX", "render_template"]
 
@@ -179,6 +180,8 @@ def render_template(
             data = entry.path.read_bytes()
         tree[out] = File(data, entry.executable)
     _check_no_file_dir_clash(tree)
+    if not manifest.allow_case_collisions:
+        _check_no_case_collision({out: source for out, source, _entry in planned})
     return dict(sorted(tree.items()))
 
 
@@ -201,6 +204,7 @@ def _plan(
         out = safe_relpath("/".join(parts))
         if matches_any(manifest.exclude, out):
             continue
+        refuse_git_dir(out, source=source)
         if out == CONFIG_NAME:
             raise RenderError(f"{source}: a template may not produce {CONFIG_NAME}")
         if out in origin:
@@ -215,3 +219,31 @@ def _check_no_file_dir_clash(tree: Tree) -> None:
     clash = sorted(dirs & tree.keys())
     if clash:
         raise RenderError(f"{clash[0]}: rendered both as a file and as a directory")
+
+
+def _folded(name: str) -> str:
+    """``name`` as a case-insensitive, normalisation-insensitive file system compares it."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+def _check_no_case_collision(sources: Mapping[str, str]) -> None:
+    """Refuse two paths (files or directories) that macOS and Windows would see as one.
+
+    ``sources`` maps each output path to the template file it came from, for the message.
+    """
+    seen: dict[str, str] = {}
+    for out in sorted(sources):
+        parts = out.split("/")
+        for n in range(1, len(parts) + 1):
+            name = "/".join(parts[:n])
+            first = seen.setdefault(_folded(name), name)
+            if first == name:
+                continue
+            holder = next(p for p in sorted(sources) if p == first or p.startswith(first + "/"))
+            raise RenderError(
+                f"{sources[out]} renders to {out}, and {sources[holder]} to {holder}: "
+                f"the names {name!r} and {first!r} differ only in letter case or Unicode "
+                "normalisation, so they are one path on macOS and Windows checkouts",
+                hint="rename one of them, or set `allow_case_collisions: true` in template.yml "
+                "if every consumer is checked out on a case-sensitive file system",
+            )
