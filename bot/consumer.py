@@ -7,10 +7,10 @@ formatting so that re-writing an unchanged config changes no byte.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConsumerConfigError, EvobotError
 from bot.tree import git_dir_rule
@@ -64,6 +64,17 @@ class RolloutSettings(_Model):
         return value
 
 
+def _outside_git_dir(pattern: str) -> str:
+    """A `protect` entry may not name git's own directory: evobot never writes there."""
+    rule = git_dir_rule(pattern)
+    if rule is not None:
+        raise ValueError(
+            f"{pattern!r}: {rule}; evobot never writes there, so there is nothing to protect: "
+            "remove the entry"
+        )
+    return pattern
+
+
 class ConsumerConfig(_Model):
     """The parsed `.evobot.yml` of one consumer."""
 
@@ -72,22 +83,10 @@ class ConsumerConfig(_Model):
     version: TemplateVersion
     answers: dict[str, Any] = Field(default_factory=dict)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
-    protect: list[str] = Field(default_factory=list)
+    protect: list[Annotated[str, AfterValidator(_outside_git_dir)]] = Field(default_factory=list)
     checks: dict[str, Any] | None = Field(
         default=None, description="check policy overrides; validated by bot.checks.policy"
     )
-
-    @field_validator("protect")
-    @classmethod
-    def _protect_outside_git_dir(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            rule = git_dir_rule(pattern)
-            if rule is not None:
-                raise ValueError(
-                    f"{pattern!r}: {rule}; evobot never writes there, so there is nothing to "
-                    "protect: remove the entry"
-                )
-        return value
 
 
 def pydantic_error_text(exc: ValidationError, source: str) -> str:
