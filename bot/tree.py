@@ -229,10 +229,14 @@ def _confined(root: Path, rel: str) -> Path:
     work tree cannot lead a write into `.git/` either.
     """
     refuse_git_dir(rel)
+    try:
+        os.fsencode(rel)
+    except UnicodeEncodeError as exc:
+        raise RenderError(f"{rel!r}: cannot be a file name here: {exc.reason}") from None
     dest = (root / safe_relpath(rel)).resolve()
     if not dest.is_relative_to(root):
         raise RenderError(f"{rel}: resolves outside {root}")
-    refuse_git_dir(dest.relative_to(root).as_posix(), source=rel)
+    refuse_git_dir(dest.relative_to(root).as_posix(), source=f"{rel} (through a symlink)")
     return dest
 
 
