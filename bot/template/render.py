@@ -221,9 +221,18 @@ def _check_no_file_dir_clash(tree: Tree) -> None:
         raise RenderError(f"{clash[0]}: rendered both as a file and as a directory")
 
 
+def _fold_char(c: str) -> str:
+    # Simple (one-to-one) case folding, as NTFS and APFS compare: `ß` stays apart from `ss`.
+    for folded in (c.casefold(), c.lower()):
+        if len(folded) == 1:
+            return folded
+    return c
+
+
 def _folded(name: str) -> str:
     """``name`` as a case-insensitive, normalisation-insensitive file system compares it."""
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+    decomposed = unicodedata.normalize("NFD", name)
+    return unicodedata.normalize("NFC", "".join(_fold_char(c) for c in decomposed))
 
 
 def _check_no_case_collision(sources: Mapping[str, str]) -> None:
@@ -241,8 +250,8 @@ def _check_no_case_collision(sources: Mapping[str, str]) -> None:
                 continue
             holder = next(p for p in sorted(sources) if p == first or p.startswith(first + "/"))
             raise RenderError(
-                f"{sources[out]} renders to {out}, and {sources[holder]} to {holder}: "
-                f"the names {name!r} and {first!r} differ only in letter case or Unicode "
+                f"{sources[holder]} renders to {holder}, and {sources[out]} to {out}: "
+                f"the names {first!r} and {name!r} differ only in letter case or Unicode "
                 "normalisation, so they are one path on macOS and Windows checkouts",
                 hint="rename one of them, or set `allow_case_collisions: true` in template.yml "
                 "if every consumer is checked out on a case-sensitive file system",
