@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.limits import DEFAULT_MAX_FILE_BYTES, max_file_bytes, too_large
 from bot.errors import CheckError
 from bot.tree import File, is_binary
 
@@ -44,7 +45,7 @@ __all__ = [
 
 BASELINE_PATH = ".evobot/secrets-baseline.json"
 PRAGMA = "evobot: allow-secret"
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES
 
 # Bumped by hand when the scanning logic (not the rule table) changes in a way that can change
 # findings; the rule table is digested automatically into the checker version.
@@ -1391,19 +1392,9 @@ class SecretsChecker(Checker):
         baseline = self._baseline(ctx)
         if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
-        limit = settings.get("max_file_bytes", MAX_FILE_BYTES)
-        if not isinstance(limit, int) or limit <= 0:
-            raise CheckError("secrets: the 'max_file_bytes' setting must be a positive integer")
+        limit = max_file_bytes(self.name, settings)
         if len(file.data) > limit:
-            return [
-                Finding(
-                    checker=self.name,
-                    rule="file-too-large",
-                    severity=Severity.INFO,
-                    path=path,
-                    message=f"not scanned for secrets: {len(file.data)} bytes, over {limit}",
-                )
-            ]
+            return [too_large(self.name, path, len(file.data), limit)]
         disabled = set(_str_list(settings.get("disable"), "disable"))
         unknown = sorted(disabled - {*RULE_IDS, "file-too-large"})
         if unknown:
