@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
+from bot.checks.limits import max_file_bytes, split_by_size
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -102,8 +103,8 @@ class BanditChecker(Checker):
         refuse_unknown_settings(
             self.name,
             ctx.settings,
-            (),
-            hint="bandit takes no options here: configure it in the "
+            ("max_file_bytes",),
+            hint="bandit takes only max_file_bytes here: configure its tests in the "
             "service's pyproject.toml ([tool.bandit]) or .bandit",
         )
         blob = json.dumps(
@@ -138,8 +139,8 @@ class BanditChecker(Checker):
         refuse_unknown_settings(
             self.name,
             ctx.settings,
-            (),
-            hint="bandit takes no options here: configure it in the "
+            ("max_file_bytes",),
+            hint="bandit takes only max_file_bytes here: configure its tests in the "
             "service's pyproject.toml ([tool.bandit]) or .bandit",
         )
         results: dict[str, list[Finding]] = {p: [] for p in paths}
@@ -147,6 +148,11 @@ class BanditChecker(Checker):
         # bandit's own rule for explicitly named files, applied to the tree path (bandit would
         # apply it to the temporary path, whose directory name is not the consumer's).
         judged = [p for p in paths if not any(fnmatch.fnmatch(p, g) or g in p for g in patterns)]
+        # bandit parses in this process: the size cap is what bounds its memory.
+        judged, over = split_by_size(
+            self.name, judged, ctx.tree, max_file_bytes(self.name, ctx.settings)
+        )
+        results.update(over)
         if not judged:
             return results
         keep = {p: ctx.tree[p] for p in judged}
@@ -239,7 +245,13 @@ def _run_bandit(
         raise CheckError("bandit: no tests would run; the bandit config skips all of them")
     by_abs = {str(root / p): p for p in paths}
     manager.files_list = sorted(by_abs)
-    manager.run_tests()
+    try:
+        manager.run_tests()
+    except MemoryError:
+        raise CheckError(
+            "bandit ran out of memory",
+            hint="lower checks: checkers: bandit: options: max_file_bytes",
+        ) from None
     issues = []
     for issue in manager.get_issue_list():
         data = issue.as_dict(with_code=False)

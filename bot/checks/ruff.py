@@ -23,6 +23,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
+from bot.checks.limits import (
+    max_file_bytes,
+    max_memory_mb,
+    memory_ceiling,
+    out_of_memory,
+    split_by_size,
+)
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -33,6 +40,7 @@ __all__ = ["DEFAULT_SELECT", "RuffChecker", "ruff_binary"]
 DEFAULT_SELECT = ("E4", "E7", "E9", "F", "B")
 _CONFIG_NAMES = ("ruff.toml", ".ruff.toml")
 _PY = (".py", ".pyi")
+_SETTINGS = ("max_file_bytes", "max_memory_mb")
 
 
 def _ruff_version() -> str:
@@ -132,9 +140,9 @@ class RuffChecker(Checker):
         refuse_unknown_settings(
             self.name,
             ctx.settings,
-            (),
-            hint="ruff takes no options here: configure it in the "
-            "service's pyproject.toml ([tool.ruff]) or ruff.toml",
+            _SETTINGS,
+            hint="ruff takes only max_file_bytes and max_memory_mb here: configure its rules "
+            "in the service's pyproject.toml ([tool.ruff]) or ruff.toml",
         )
         args, own = self._args(ctx)
         blob = json.dumps(
@@ -165,19 +173,25 @@ class RuffChecker(Checker):
         refuse_unknown_settings(
             self.name,
             ctx.settings,
-            (),
-            hint="ruff takes no options here: configure it in the "
-            "service's pyproject.toml ([tool.ruff]) or ruff.toml",
+            _SETTINGS,
+            hint="ruff takes only max_file_bytes and max_memory_mb here: configure its rules "
+            "in the service's pyproject.toml ([tool.ruff]) or ruff.toml",
         )
         results: dict[str, list[Finding]] = {p: [] for p in paths}
+        paths, over = split_by_size(
+            self.name, paths, ctx.tree, max_file_bytes(self.name, ctx.settings)
+        )
+        results.update(over)
         if not paths:
             return results
+        ceiling = max_memory_mb(self.name, ctx.settings)
         args, own = self._args(ctx)
         ruff = ruff_binary()
+        # Files over the cap are not copied either: ruff is given only the files to judge.
         keep = {
             p: f
             for p, f in ctx.tree.items()
-            if p.endswith(_PY)
+            if (p.endswith(_PY) and p not in over)
             or (own and p.rsplit("/", 1)[-1] in (*_CONFIG_NAMES, "pyproject.toml"))
         }
         with tempfile.TemporaryDirectory(prefix="evobot-ruff-") as tmp:
@@ -185,8 +199,12 @@ class RuffChecker(Checker):
             write_tree(root, keep)
             common = ["--no-cache", "--force-exclude", "--output-format", "json", *args]
             select = [] if own else ["--select", ",".join(DEFAULT_SELECT)]
-            lint = self._run([ruff, "check", *common, *select, "--", *paths], root, "check")
-            fmt = self._run([ruff, "format", "--check", *common, "--", *paths], root, "format")
+            lint = self._run(
+                [ruff, "check", *common, *select, "--", *paths], root, "check", ceiling
+            )
+            fmt = self._run(
+                [ruff, "format", "--check", *common, "--", *paths], root, "format", ceiling
+            )
         for item in lint:
             rel = self._relpath(item, root)
             if rel not in results:
@@ -227,11 +245,26 @@ class RuffChecker(Checker):
             return filename.as_posix()
 
     @staticmethod
-    def _run(cmd: list[str], cwd: Path, what: str) -> list[dict[str, Any]]:
+    def _run(cmd: list[str], cwd: Path, what: str, ceiling_mb: int) -> list[dict[str, Any]]:
         try:
-            proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False, timeout=600)
+            proc = subprocess.run(
+                cmd,
+                cwd=cwd,
+                capture_output=True,
+                check=False,
+                timeout=600,
+                # only setrlimit runs between fork and exec
+                preexec_fn=memory_ceiling(ceiling_mb),
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise CheckError(f"ruff {what}: could not run {cmd[0]}: {exc}") from None
+        stderr = proc.stderr.decode("utf-8", "replace")
+        if proc.returncode not in (0, 1) and out_of_memory(proc.returncode, stderr):
+            raise CheckError(
+                f"ruff {what} ran out of memory: over its ceiling of {ceiling_mb} MiB",
+                hint="raise checks: checkers: ruff: options: max_memory_mb, or lower "
+                "max_file_bytes",
+            )
         failed = CheckError(
             f"ruff {what} failed (exit {proc.returncode}): "
             + (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1],

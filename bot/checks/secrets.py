@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.limits import DEFAULT_MAX_FILE_BYTES, max_file_bytes, too_large
 from bot.errors import CheckError
 from bot.tree import File, is_binary
 
@@ -44,7 +45,7 @@ __all__ = [
 
 BASELINE_PATH = ".evobot/secrets-baseline.json"
 PRAGMA = "evobot: allow-secret"
-MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES
 
 # Bumped by hand when the scanning logic (not the rule table) changes in a way that can change
 # findings; the rule table is digested automatically into the checker version.
@@ -299,9 +300,18 @@ _WEAK_URL_PASSWORDS = frozenset({"pass", "pwd", "pw", "password", "secret", "use
 _DEMO_PASSWORDS = ("tiger", "hunter2", "s3cr3t", "p4ssw0rd", "pa55word")
 
 
+def _dummy_url_password(password: str) -> bool:
+    """A placeholder in a URL: a template or reference at any length, but a filler word
+    (``mypassword``, ``secret123``) only in a short password; a long one that happens to
+    contain "password" was typed to be one."""
+    if _REFERENCE.match(password) or _PLACEHOLDER_MARKS.search(password):
+        return True
+    return len(password) <= 16 and looks_placeholder(password)
+
+
 def _refine_connection(match: re.Match[str], value: str, text: str) -> _Candidate | None:
     user, password, host = match.group("user"), match.group("password"), match.group("host")
-    if looks_placeholder(password) or password.lower() in _WEAK_URL_PASSWORDS:
+    if _dummy_url_password(password) or password.lower() in _WEAK_URL_PASSWORDS:
         return None
     if any(demo in password.lower() for demo in _DEMO_PASSWORDS):
         return None
@@ -330,6 +340,61 @@ def _refine_auth_header(match: re.Match[str], value: str, text: str) -> _Candida
 
 def _refine_npmrc(match: re.Match[str], value: str, text: str) -> _Candidate | None:
     if looks_placeholder(value) or shannon_entropy(value) < 3.0:
+        return None
+    return _Candidate(value, Severity.HIGH)
+
+
+_CURL_WINDOW = 6  # a `-u` on a continuation line still belongs to the `curl` above it
+_WEAK_CURL_PASSWORDS = frozenset({"pass", "pwd", "pw", "test", "token", "changeit", "changeme"})
+
+
+def _split_credentials(raw: str) -> tuple[str, str] | None:
+    """``user:password`` from a shell argument with its quotes (``kevin:'pw'``, ``"u":"p"``)."""
+    arg = raw.replace('"', "").replace("'", "")
+    if ":" not in arg:
+        return None  # no password on the command line: curl will prompt for it
+    user, password = arg.split(":", 1)
+    return user, password
+
+
+def _refine_curl_user(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    """``curl -u user:password`` (or ``--user``), the option possibly on a continuation line."""
+    start = match.start()
+    window = text[max(0, start - 2000) : start].split("\n")[-_CURL_WINDOW:]
+    if not any(re.search(r"\bcurl\b", line) for line in window):
+        return None
+    creds = _split_credentials(value)
+    if creds is None:
+        return None
+    user, password = creds
+    secret = password or user  # `-u ":pw"` or `-u "token:"` (a token as the user name)
+    if len(secret) < 3 or any(c in value for c in "$<[{"):
+        return None  # `$VAR`, `${{ secrets.X }}`, `<user:password>`, `[PASSWORD]`, `{{ .Values }}`
+    if secret.lower() in _WEAK_CURL_PASSWORDS or looks_placeholder(secret):
+        return None
+    if password and password == user:
+        return None
+    return _Candidate(secret, Severity.HIGH)
+
+
+def _refine_docker_auth(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    """A Docker ``config.json`` ``auths.<registry>.auth``: base64 of ``user:password``."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if ":" not in decoded:
+        return None
+    user, password = decoded.split(":", 1)
+    if len(password) < 3 or looks_placeholder(password) or password == user:
+        return None
+    if password.lower() in _WEAK_URL_PASSWORDS:
+        return None
+    return _Candidate(value, Severity.HIGH)
+
+
+def _refine_uuid_key(match: re.Match[str], value: str, text: str) -> _Candidate | None:
+    if _format_placeholder(value) or shannon_entropy(value.replace("-", "")) < 3.0:
         return None
     return _Candidate(value, Severity.HIGH)
 
@@ -668,6 +733,39 @@ _RULES: tuple[_Rule, ...] = (
         refine=_refine_auth_header,
     ),
     _Rule(
+        "heroku-api-key",
+        "Heroku API key",
+        _H,
+        r"(?i)heroku[\w.\-]{0,20}(?:key|token|secret|api|auth|pass)[\w.\-]{0,10}[\"']?[ \t]*"
+        r"(?:=|:|=>|:=)[ \t]*[\"']?"
+        r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9a-f-])",
+        ("heroku",),
+        refine=_refine_uuid_key,
+    ),
+    _Rule(
+        "heroku-api-key",
+        "Heroku API key",
+        _H,
+        r"\b(HRKU-AA[0-9A-Za-z_-]{58})(?![0-9A-Za-z_-])",
+        ("hrku-aa",),
+    ),
+    _Rule(
+        "docker-config-auth",
+        "registry credentials in a Docker config.json (auths.*.auth)",
+        _H,
+        r'"auth"\s*:\s*"([A-Za-z0-9+/]{6,}={0,2})"',
+        ('"auth"',),
+        refine=_refine_docker_auth,
+    ),
+    _Rule(
+        "curl-basic-auth",
+        "password on a curl command line (-u/--user)",
+        _H,
+        r"(?<![\w-])(?:-u|--user)(?:=|[ \t]{1,5})((?:\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'])+)",
+        ("-u", "--user"),
+        refine=_refine_curl_user,
+    ),
+    _Rule(
         "connection-string-password",
         "password in a connection URL",
         _H,
@@ -684,7 +782,8 @@ _ASSIGNMENT = re.compile(
     r"(?<![A-Za-z0-9_.\-])(?P<key>[A-Za-z_][A-Za-z0-9_.\-]{0,80})(?P<kq>[\"']?)"
     r"[ \t]*(?P<op>:[ \t]*[A-Za-z_][\w\[\]., |]{0,40}?[ \t]*=(?!=)"
     r"|(?<![=!<>:])=(?![=~>])|:=|=>|:(?![:/]))"
-    r"[ \t]*(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)"
+    # A YAML `!!binary` or `!!str` tag is not the value: the value follows it.
+    r"[ \t]*(?:!!(?:binary|str)[ \t]+)?(?:(?P<q>[\"'`])(?P<qv>[^\"'`\n\\]{1,400})(?P=q)"
     # Unquoted: up to whitespace; a `#` starts a comment only after whitespace (.env, YAML).
     r"|(?P<uv>(?:(?<==)#|[^\s\"'`,;#}{\])(<>])[^\s\"'`,;}{\])(<>]{0,399}))"
 )
@@ -940,7 +1039,10 @@ def _assignment_value_ok(value: str) -> bool:
     if len(v) < 20 and _character_classes(v) < 2:
         return False  # a word ("downgrades", "autolink"), not a generated secret
     decoded = _base64_text(v)
-    if decoded is not None and (len(decoded) < 6 or looks_placeholder(decoded)):
+    # Only a short decoded text can be a placeholder; a long one is a secret whatever its words.
+    if decoded is not None and (
+        len(decoded) < 6 or (len(decoded) <= 24 and looks_placeholder(decoded))
+    ):
         return False  # a Kubernetes Secret's `password: Y2hhbmdlbWU=` is "changeme"
     return shannon_entropy(v) >= min(3.0, math.log2(len(v)) - 0.5)
 
@@ -974,6 +1076,41 @@ _COMPILED: tuple[tuple[_Rule, re.Pattern[str], Refine], ...] = tuple(
     (rule, re.compile(rule.pattern, rule.flags), rule.refine or _refine_format(rule.severity))
     for rule in _RULES
 )
+# Credentials published in providers' documentation, which docs and tutorials everywhere quote:
+# reported at info, never as secrets. Held as sha256 prefixes so that no scanner of this
+# repository meets the values themselves. They are AWS's example key ids and secret keys
+# (AKIAIOSFODNN7EXAMPLE, AKIAI44QH8DHBEXAMPLE and their wJalrXUtnFEMI…/je7MtGbClwBF… secrets),
+# Stripe's two documentation test keys, and jwt.io's example token.
+_DOC_EXAMPLE_DIGESTS = frozenset(
+    {
+        "1a5d44a2dca19669d72edf4c4f1c27c4",
+        "78314b11be2e581549ac1c4f616563fa",
+        "c6ea27c534f993d31f0aef882e3d200e",
+        "e21b597ba6b9cafa59d9ebc4d65c0385",
+        "2cafc0970149a84f3b9e62eaf169f36f",
+        "f2d6ca16515033e5dce14eba840b979d",
+        "7f75367e7881255134e1375e723d1dea",
+    }
+)
+_DOC_EXAMPLE_NOTE = "a published documentation example, not a secret"
+# jwt.io's example claims, whatever the signature (its key is the page's default secret).
+_JWT_IO_CLAIMS = {"sub": "1234567890", "name": "John Doe"}
+
+
+def _documentation_example(rule: str, value: str) -> bool:
+    """Whether ``value`` is a credential that providers publish in their documentation."""
+    if hashlib.sha256(value.encode()).hexdigest()[:32] in _DOC_EXAMPLE_DIGESTS:
+        return True
+    if rule.startswith("aws-") and value.endswith(("EXAMPLE", "EXAMPLEKEY")):
+        return True  # AWS's documentation marks every example key this way
+    if rule == "jwt" and value.count(".") == 2:
+        claims = _decode_b64url_json(value.split(".")[1])
+        return isinstance(claims, dict) and all(
+            claims.get(k) == v for k, v in _JWT_IO_CLAIMS.items()
+        )
+    return False
+
+
 # Rules whose hits in test code are usually fixtures: reported there, but only as low.
 _CONTEXTUAL_RULES = frozenset({"connection-string-password", "authorization-header", "jwt"})
 
@@ -1025,7 +1162,7 @@ def _rules_digest() -> str:
     return h.hexdigest()[:12]
 
 
-RULE_IDS: tuple[str, ...] = (*(r.id for r in _RULES), _GENERIC_ID)
+RULE_IDS: tuple[str, ...] = tuple(dict.fromkeys((*(r.id for r in _RULES), _GENERIC_ID)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1134,16 +1271,18 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
             if candidate is None:
                 continue
             taken.add(start, end)
-            severity = candidate.severity
+            severity, note = candidate.severity, candidate.note
             if in_tests and rule.id in _CONTEXTUAL_RULES:
                 severity = min(severity, Severity.LOW, key=lambda s: s.rank)
+            if _documentation_example(rule.id, candidate.value):
+                severity, note = Severity.INFO, _DOC_EXAMPLE_NOTE
             hit = SecretHit(
                 rule=rule.id,
                 title=rule.title,
                 severity=severity,
                 line=line_of(start),
                 fingerprint=fingerprint(rule.id, candidate.value),
-                note=candidate.note,
+                note=note,
             )
             hits.append((start, hit))
 
@@ -1166,15 +1305,19 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
         if overlaps(vstart, vstart + len(value)):
             continue
         taken.add(vstart, vstart + len(value))
+        example = _documentation_example(_GENERIC_ID, value.strip())
         hits.append(
             (
                 match.start(),
                 SecretHit(
                     rule=_GENERIC_ID,
                     title=f"{_GENERIC_TITLE} {_shown_key(key)!r}",
-                    severity=Severity.LOW if in_tests else Severity.MEDIUM,
+                    severity=Severity.INFO
+                    if example
+                    else (Severity.LOW if in_tests else Severity.MEDIUM),
                     line=line_of(match.start()),
                     fingerprint=fingerprint(_GENERIC_ID, value.strip()),
+                    note=_DOC_EXAMPLE_NOTE if example else "",
                 ),
             )
         )
@@ -1214,13 +1357,15 @@ def _aws_secret_near_key_ids(
             if shannon_entropy(value) < 4.2 or _format_placeholder(value):
                 continue
             taken.add(match.start(), match.end())
+            example = _documentation_example("aws-secret-access-key", value)
             found.append(
                 (
                     match.start(),
                     SecretHit(
                         rule="aws-secret-access-key",
                         title="AWS secret access key",
-                        severity=Severity.CRITICAL,
+                        severity=Severity.INFO if example else Severity.CRITICAL,
+                        note=_DOC_EXAMPLE_NOTE if example else "",
                         line=line_of(match.start()),
                         fingerprint=fingerprint("aws-secret-access-key", value),
                     ),
@@ -1391,19 +1536,9 @@ class SecretsChecker(Checker):
         baseline = self._baseline(ctx)
         if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
-        limit = settings.get("max_file_bytes", MAX_FILE_BYTES)
-        if not isinstance(limit, int) or limit <= 0:
-            raise CheckError("secrets: the 'max_file_bytes' setting must be a positive integer")
+        limit = max_file_bytes(self.name, settings)
         if len(file.data) > limit:
-            return [
-                Finding(
-                    checker=self.name,
-                    rule="file-too-large",
-                    severity=Severity.INFO,
-                    path=path,
-                    message=f"not scanned for secrets: {len(file.data)} bytes, over {limit}",
-                )
-            ]
+            return [too_large(self.name, path, len(file.data), limit)]
         disabled = set(_str_list(settings.get("disable"), "disable"))
         unknown = sorted(disabled - {*RULE_IDS, "file-too-large"})
         if unknown:

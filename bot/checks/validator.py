@@ -24,6 +24,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
+from bot.checks.limits import (
+    max_file_bytes,
+    max_memory_mb,
+    memory_ceiling,
+    out_of_memory,
+    split_by_size,
+)
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
@@ -636,6 +643,9 @@ _MYPY_LINE = re.compile(
 )
 
 
+_SETTINGS = ("types", "max_file_bytes", "max_memory_mb")
+
+
 class ValidatorChecker(Checker):
     """Syntax, AST rules, imports, security patterns, data-file syntax, and optionally mypy."""
 
@@ -651,7 +661,10 @@ class ValidatorChecker(Checker):
 
     def config_digest(self, ctx: CheckContext) -> str:
         refuse_unknown_settings(
-            self.name, ctx.settings, ("types",), hint="the validator's only setting is types"
+            self.name,
+            ctx.settings,
+            _SETTINGS,
+            hint="the validator's settings are types, max_file_bytes and max_memory_mb",
         )
         # The standard library's module names differ between Python versions.
         settings = {**ctx.settings, "python": list(sys.version_info[:2])}
@@ -734,19 +747,48 @@ class ValidatorChecker(Checker):
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
         refuse_unknown_settings(
-            self.name, ctx.settings, ("types",), hint="the validator's only setting is types"
+            self.name,
+            ctx.settings,
+            _SETTINGS,
+            hint="the validator's settings are types, max_file_bytes and max_memory_mb",
         )
-        results = {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}
+        # Parsing happens in this process: the size cap is what bounds its memory.
+        within, results = split_by_size(
+            self.name, paths, ctx.tree, max_file_bytes(self.name, ctx.settings)
+        )
+        for p in within:
+            results[p] = self._check_bounded(p, ctx)
         if ctx.settings.get("types"):
             parsable = [
                 p
-                for p in paths
+                for p in within
                 if p.endswith((".py", ".pyi")) and _parse(p, ctx.tree[p]).module is not None
             ]
             if parsable:
-                for p, found in _run_mypy(parsable, ctx.tree).items():
+                ceiling = max_memory_mb(self.name, ctx.settings)
+                # mypy reads the whole tree: leave out what is too large to analyse.
+                limit = max_file_bytes(self.name, ctx.settings)
+                small = {q: f for q, f in ctx.tree.items() if len(f.data) <= limit}
+                for p, found in _run_mypy(parsable, small, ceiling).items():
                     results[p] = results.get(p, []) + found
         return results
+
+    def _check_bounded(self, path: str, ctx: CheckContext) -> list[Finding]:
+        """:meth:`check_file`, with a file too deep or too big to hold in memory reported as
+        not analysed (info) rather than crashing the run."""
+        try:
+            return self.check_file(path, ctx.tree[path], ctx)
+        except (MemoryError, RecursionError) as exc:
+            why = "out of memory" if isinstance(exc, MemoryError) else "nested too deeply"
+            return [
+                _finding(
+                    "not-analysed",
+                    Severity.INFO,
+                    path,
+                    None,
+                    f"not analysed: {why} while parsing it",
+                )
+            ]
 
 
 def _mypy_version() -> str:
@@ -757,7 +799,9 @@ def _mypy_version() -> str:
     return str(version)
 
 
-def _run_mypy(paths: Sequence[str], tree: Mapping[str, File]) -> dict[str, list[Finding]]:
+def _run_mypy(
+    paths: Sequence[str], tree: Mapping[str, File], ceiling_mb: int
+) -> dict[str, list[Finding]]:
     """One mypy run over a temporary copy of the tree's Python files.
 
     The consumer's mypy config is not used: it can name plugins, which mypy imports and runs,
@@ -797,6 +841,13 @@ def _run_mypy(paths: Sequence[str], tree: Mapping[str, File]) -> dict[str, list[
             check=False,
             env={**os.environ, **env_path},
             timeout=600,
+            # only setrlimit runs between fork and exec
+            preexec_fn=memory_ceiling(ceiling_mb),
+        )
+    if out_of_memory(proc.returncode, proc.stderr):
+        raise CheckError(
+            f"validator: mypy ran out of memory: over its ceiling of {ceiling_mb} MiB",
+            hint="raise checks: checkers: validator: options: max_memory_mb",
         )
     if proc.returncode not in (0, 1):
         detail = (proc.stderr or proc.stdout).strip().splitlines()

@@ -19,8 +19,8 @@ from bot.evolution import Evolution, evolve_consumer
 from bot.tree import File, Tree
 
 if TYPE_CHECKING:
-    from bot.checks import CheckRun
-    from bot.forge import GitHubForge
+    from bot.checks import CheckRun, Finding
+    from bot.forge import GitHubForge, PullRequest
 
 # bot.forge (PyGithub, cryptography) is imported inside the commands that use it, so that
 # every other `evobot` command starts quickly.
@@ -124,6 +124,30 @@ def _body(
     )
 
 
+SECRET_BLOCK = "blocked: secret in template output"  # noqa: S105 -- a message, not a secret
+
+
+def _blocking_secrets(check_run: CheckRun | None) -> list[Finding]:
+    """The secrets findings that make the policy block: then nothing may be pushed at all."""
+    if check_run is None or check_run.verdict.passed:
+        return []
+    return [f for f in check_run.verdict.blocking if f.checker == "secrets"]
+
+
+def _secret_block_message(findings: list[Finding], open_pull: PullRequest | None) -> str:
+    """Why nothing was pushed, naming rule, path and line of each secret (never its value:
+    a secrets finding carries only a fingerprint)."""
+    where = ", ".join(
+        f"{f.rule} at {f.path}:{f.line}" if f.line else f"{f.rule} at {f.path}"
+        for f in findings[:5]
+    )
+    more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+    message = f"{SECRET_BLOCK} ({where}{more}); nothing pushed, no PR opened"
+    if open_pull is not None:
+        message += f"; #{open_pull.number} from an earlier run was left as it was, not updated"
+    return message + "; remove the secret from the template and rotate it"
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """Whether and how `pr open` checks the evolved tree before opening the PR."""
@@ -203,6 +227,20 @@ def evolve_remote(
                 "passed": check_run.verdict.passed,
                 "reasons": list(check_run.verdict.reasons),
             }
+        secrets = _blocking_secrets(check_run)
+        if secrets:
+            result.update(
+                action="blocked",
+                blocked_by="secrets",
+                message=_secret_block_message(secrets, open_pull),
+                number=open_pull.number if open_pull is not None else None,
+                url=open_pull.html_url if open_pull is not None else None,
+                branch=branch,
+                commit=None,
+                superseded=[],
+            )
+            result["requests"] = forge.requests
+            return result
         evolved = replace(evolution, tree=target)
         outcome = open_or_update_evolution_pr(
             forge,
@@ -303,8 +341,12 @@ def register(app: typer.Typer) -> None:
                 org_policy=org_policy,
             ),
         )
+        # A secret in the template output stops the run loudly: nothing was pushed anywhere.
+        secret_blocked = result.get("blocked_by") == "secrets"
         if as_json:
             print_json(result)
+            if secret_blocked:
+                raise typer.Exit(1)
             return
         console.print(
             f"{repo}: {result['from']} -> {result['to']}: {result['message']}"
@@ -319,6 +361,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"checks {verdict}", highlight=False)
             for reason in result["checks"]["reasons"]:
                 console.print(f"  {reason}", highlight=False, markup=False, soft_wrap=True)
+        if secret_blocked:
+            raise typer.Exit(1)
 
     @pr.command("revert")
     def revert_cmd(

@@ -1,0 +1,120 @@
+"""Size and memory limits every checker applies, so one huge file cannot exhaust the worker.
+
+A file over a checker's ``max_file_bytes`` (policy option, default 1 MiB) is not analysed: it
+gets one info finding saying so, never an error that blocks. Tools run in a subprocess (ruff,
+mypy) run under an address-space ceiling, ``max_memory_mb`` (default 2048); a run that hits it
+is reported as a checker that could not run, naming the limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bot.checks.base import Finding, Severity
+from bot.errors import CheckError
+from bot.tree import File
+
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "DEFAULT_MAX_MEMORY_MB",
+    "TOO_LARGE",
+    "max_file_bytes",
+    "max_memory_mb",
+    "memory_ceiling",
+    "out_of_memory",
+    "split_by_size",
+    "too_large",
+]
+
+DEFAULT_MAX_FILE_BYTES = 1024 * 1024
+DEFAULT_MAX_MEMORY_MB = 2048
+TOO_LARGE = "file-too-large"
+
+
+def _positive_int(checker: str, settings: Mapping[str, Any], name: str, default: int) -> int:
+    value = settings.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise CheckError(
+            f"{checker}: the {name!r} setting must be a positive integer, not {value!r}",
+            hint=f"set checks: checkers: {checker}: options: {name}: in .evobot.yml",
+        )
+    return value
+
+
+def max_file_bytes(checker: str, settings: Mapping[str, Any]) -> int:
+    """The checker's file size cap from its policy options (``max_file_bytes``)."""
+    return _positive_int(checker, settings, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
+
+
+def max_memory_mb(checker: str, settings: Mapping[str, Any]) -> int:
+    """The address-space ceiling, in MiB, of the checker's subprocesses (``max_memory_mb``)."""
+    return _positive_int(checker, settings, "max_memory_mb", DEFAULT_MAX_MEMORY_MB)
+
+
+def too_large(checker: str, path: str, size: int, limit: int) -> Finding:
+    """The info finding of a file the checker did not analyse because of its size."""
+    return Finding(
+        checker=checker,
+        rule=TOO_LARGE,
+        severity=Severity.INFO,
+        path=path,
+        message=(
+            f"not analysed: too large ({size} bytes, over {checker}'s limit of {limit}; "
+            f"raise checks: checkers: {checker}: options: max_file_bytes to analyse it)"
+        ),
+    )
+
+
+def split_by_size(
+    checker: str, paths: Sequence[str], tree: Mapping[str, File], limit: int
+) -> tuple[list[str], dict[str, list[Finding]]]:
+    """The paths within ``limit``, and a too-large finding for each of the others."""
+    within: list[str] = []
+    over: dict[str, list[Finding]] = {}
+    for p in paths:
+        size = len(tree[p].data)
+        if size > limit:
+            over[p] = [too_large(checker, p, size, limit)]
+        else:
+            within.append(p)
+    return within, over
+
+
+def memory_ceiling(megabytes: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that caps the child's address space (RLIMIT_AS) at ``megabytes``.
+
+    Runs in the child after fork, so only the tool is limited, never evobot itself. Where the
+    platform has no RLIMIT_AS the child runs unlimited.
+    """
+    limit = megabytes * 1024 * 1024
+
+    def apply() -> None:
+        try:
+            import resource
+
+            _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            cap = limit if hard == resource.RLIM_INFINITY else min(limit, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        except (ImportError, AttributeError, ValueError, OSError):
+            return
+
+    return apply
+
+
+_OOM_SIGNS = (
+    "memory allocation",
+    "MemoryError",
+    "out of memory",
+    "Cannot allocate memory",
+    "failed to allocate",
+    "failed to map segment",
+)
+
+
+def out_of_memory(returncode: int, stderr: str) -> bool:
+    """Whether a failed tool's exit looks like hitting the memory ceiling: an allocation
+    failure, or the abort, kill or segfault (a stack that cannot be mapped) that follows one."""
+    if returncode == 0:
+        return False
+    return returncode in (-6, -9, -11, 134, 137, 139) or any(s in stderr for s in _OOM_SIGNS)
