@@ -7,20 +7,25 @@ outcome. Runs go queued → in_progress → completed on a worker thread, with w
 from __future__ import annotations
 
 import fnmatch
+import os
 import queue
 import re
+import signal
+import subprocess
+import tempfile
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from bot.emulator.gitstore import GitRepo
 from bot.emulator.seed import CiRule
 
 if TYPE_CHECKING:
     from bot.emulator.core import Emulator
 
-__all__ = ["CiRunner", "evaluate_rule"]
+__all__ = ["CiRunner", "evaluate_rule", "run_in_checkout"]
 
 log = structlog.get_logger(__name__)
 J = dict[str, Any]
@@ -28,8 +33,6 @@ J = dict[str, Any]
 
 def evaluate_rule(emu: Emulator, full_name: str, sha: str, rule: CiRule) -> tuple[str, str, str]:
     """``(conclusion, title, summary)`` of ``rule`` on commit ``sha``."""
-    from bot.emulator.core import run_in_checkout
-
     repo = emu.git(full_name)
     if rule.always:
         return rule.always, f"always {rule.always}", f"The CI rule says {rule.always}."
@@ -209,3 +212,26 @@ class CiRunner:
             suite.update(status="completed", conclusion=conclusion, updated_at=now)
         emu.webhooks.emit_check_run(run, "completed", emu.ci_sender)
         emu.webhooks.emit_check_suite(suite, "completed")
+
+
+def run_in_checkout(repo: GitRepo, sha: str, command: str, timeout: float) -> tuple[int, str]:
+    """Extract ``sha`` to a temporary directory and run ``command`` there with a shell."""
+    with tempfile.TemporaryDirectory(prefix="evobot-emu-ci-") as tmp:
+        archive = repo.git("archive", "--format=tar", sha).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        # The seed's own CI command, run by a shell like a workflow's `run:` step, in its own
+        # process group so a timeout stops everything it started.
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            cwd=tmp,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return -1, f"timed out after {timeout:g}s"
+        return proc.returncode, output.decode(errors="replace")

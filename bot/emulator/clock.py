@@ -10,11 +10,13 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from bot.clock import Clock
+
 __all__ = ["EmulatorClock"]
 
 
-class EmulatorClock:
-    """Emulated epoch seconds that run ``speed`` times faster than the wall clock.
+class EmulatorClock(Clock):
+    """Emulated epoch seconds that run ``speed`` times faster than the wall clock (a `Clock`).
 
     ``advance(s)`` jumps ahead at once; ``sleep(s)`` waits ``s`` emulated seconds (``s / speed``
     real seconds), which is how a client should wait out a ``Retry-After`` or a reset.

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot import __version__
+from bot.clock import Clock, SystemClock, utc_now
 
 if TYPE_CHECKING:
     from bot.consumer import ConsumerConfig
@@ -156,9 +157,17 @@ class Statement(_Model):
         return {s.name: s.digest.get("sha256", "") for s in self.subject}
 
 
-def system_clock() -> datetime:
-    """The wall clock in UTC; callers at the edges pass it to :func:`build_provenance`."""
-    return datetime.now(UTC)
+# The wall clock; callers at the edges pass it to :func:`build_provenance`.
+system_clock: Clock = SystemClock()
+
+# When the statement was made: a `bot.clock.Clock`. A bare callable returning a datetime is still
+# accepted for `evolve_remote` in bot/cli/pr.py (it passes `lambda: datetime.now(UTC)`); that form
+# goes once the use case moves to bot/pipeline and passes a Clock.
+Timestamps = Clock | Callable[[], datetime]
+
+
+def _moment(clock: Timestamps) -> datetime:
+    return utc_now(clock) if isinstance(clock, Clock) else clock()
 
 
 def _timestamp(moment: datetime) -> str:
@@ -205,7 +214,7 @@ def build_provenance(
     template: str,
     commit: str,
     answers: Mapping[str, Any],
-    clock: Callable[[], datetime],
+    clock: Timestamps,
     ref: str | None = None,
     template_subdir: str | None = None,
     template_is_git: bool = True,
@@ -225,7 +234,7 @@ def build_provenance(
         for path, f in sorted(tree.items())
         if path != PROVENANCE_PATH
     ]
-    finished = clock()
+    finished = _moment(clock)
     template = public_source(template)
     external = ExternalParameters(
         template=template,
@@ -308,7 +317,7 @@ def equivalent(a: Statement, b: Statement) -> bool:
 def provenance_for_evolution(
     evolution: Evolution,
     *,
-    clock: Callable[[], datetime],
+    clock: Timestamps,
     consumer: str | None = None,
     started_on: datetime | None = None,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
@@ -337,7 +346,7 @@ def provenance_for_render(
     tree: Mapping[str, File],
     config: ConsumerConfig,
     *,
-    clock: Callable[[], datetime],
+    clock: Timestamps,
     consumer: str | None = None,
     started_on: datetime | None = None,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),

@@ -9,6 +9,7 @@ from evobot_testing import REPO_ROOT, build_file_tree, git, git_commit_all, git_
 
 __all__ = ["REPO_ROOT", "build_file_tree", "git", "git_commit_all", "git_init"]
 
+from bot.clock import ManualClock
 from bot.consumer import (
     ConsumerConfig,
     TemplateVersion,
@@ -44,8 +45,7 @@ def make_template_repo(root: Path, tag: str = "v1.0.0") -> tuple[Path, str]:
     return root, git_commit_all(root, "template", tag=tag)
 
 
-def fixed_clock() -> datetime:
-    return datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+fixed_clock = ManualClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC).timestamp())
 
 
 def render_consumer(template: Path, dest: Path, answers: dict[str, str]) -> dict[str, File]:

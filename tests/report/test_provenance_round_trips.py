@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.report.provenance import (
     PROVENANCE_PATH,
     ProvenanceError,
@@ -28,8 +29,7 @@ TREE = {
 }
 
 
-def _fixed_clock() -> datetime:
-    return datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+FIXED = datetime(2026, 11, 23, 9, 30, tzinfo=UTC).timestamp()
 
 
 def _build(**overrides: object) -> Statement:
@@ -40,7 +40,7 @@ def _build(**overrides: object) -> Statement:
         "commit": COMMIT,
         "answers": {"service_name": "billing", "port": 8080},
         "consumer": "acme/billing",
-        "clock": _fixed_clock,
+        "clock": ManualClock(FIXED),
         "new_id": lambda: "inv-1",
     }
     args.update(overrides)
@@ -91,7 +91,7 @@ def test_json_keys_are_sorted_and_round_trip_is_byte_identical() -> None:
 def test_identical_inputs_give_identical_bytes_except_metadata() -> None:
     assert dump_statement(_build()) == dump_statement(_build())
     later = _build(
-        clock=lambda: _fixed_clock() + timedelta(hours=1),
+        clock=ManualClock(FIXED + 3600),
         new_id=lambda: "inv-2",
     )
     assert dump_statement(later) != dump_statement(_build())
@@ -125,7 +125,7 @@ def test_a_rerun_keeps_the_existing_provenance_file() -> None:
     from bot.report.provenance import provenance_file
 
     first = provenance_file(_build())
-    rerun = _build(clock=lambda: _fixed_clock() + timedelta(days=1), new_id=lambda: "inv-9")
+    rerun = _build(clock=ManualClock(FIXED + 86400), new_id=lambda: "inv-9")
     assert provenance_file(rerun, first) is first
     changed = _build(answers={"service_name": "other", "port": 8080})
     assert provenance_file(changed, first).data == dump_statement(changed)

@@ -1,0 +1,13 @@
+"""The demo: a template release reaching a consumer service that has local edits.
+
+In a scratch directory it makes a git template repository from `templates/fastapi-service`
+(tagged v1.0.0), renders a consumer service from it, edits the consumer, releases v1.1.0 of the
+template with a real improvement, evolves the consumer by three-way merge and shows the result.
+Run it with `make demo`, `python -m bot.demo` or `evobot demo`.
+"""
+
+from bot.demo.run import DemoResult, run_demo
+from bot.demo.show import main
+from bot.demo.steps import DemoError
+
+__all__ = ["DemoError", "DemoResult", "main", "run_demo"]
