@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ import pytest
 from evobot_testing import build_file_tree
 
 from bot.consumer import CONFIG_NAME
+from bot.report.provenance import build_provenance, dump_statement
+from bot.tree import File
 
 
 @dataclass
@@ -93,7 +96,15 @@ def consumer_naming(root: Path, template: str, *, with_provenance: bool = False)
         "README.md": "# demo\n",
     }
     if with_provenance:
-        files[".evobot/provenance.json"] = "{}\n"
+        statement = build_provenance(
+            tree={"README.md": File(b"# demo\n")},
+            template=template,
+            commit="a" * 40,
+            ref="v1",
+            answers={"name": "demo"},
+            clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        files[".evobot/provenance.json"] = dump_statement(statement).decode()
     return build_file_tree(root, files)
 
 
