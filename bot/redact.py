@@ -21,7 +21,9 @@ _CREDENTIAL_PARAM = re.compile(
 )
 _SCHEME = r"\b[a-zA-Z][a-zA-Z0-9+.-]*://"
 _USERINFO_IN_TEXT = re.compile(rf"({_SCHEME})[^/@\s?#]+@")
-_PARAM_IN_TEXT = re.compile(r"([?&;])([^=&;#\s]+)=([^&;#\s]*)")
+# In free text a value ends at a separator, a space or a quote; a ``/`` after it (git adds one)
+# is taken as part of the value, so a secret is hidden whole, never half.
+_PARAM_IN_TEXT = re.compile(r"([?&;])([^=&;#\s'\"<>]+)=([^&;#\s'\"<>]*)")
 
 
 def is_credential_param(name: str) -> bool:
