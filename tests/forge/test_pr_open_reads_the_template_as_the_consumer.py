@@ -68,9 +68,7 @@ def test_a_private_template_of_another_installation_is_refused(tmp_path: Path) -
     with running_emulator(_seed(), tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         with pytest.raises(TemplateSourceError) as info:
-            evolve_remote(
-                forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess()
-            )
+            evolve_remote(forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess())
         message = info.value.diagnostics()
         assert "beta/secret-tpl cannot be read with acme/svc's own installation token" in message
         assert "EVOBOT_TEMPLATE_REPOS" in message
@@ -129,7 +127,7 @@ def test_a_remote_consumer_cannot_name_a_local_path_or_another_host(tmp_path: Pa
     with running_emulator(seed, tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         messages = {}
-        for name, source in sources.items():
+        for name in sources:
             with pytest.raises(TemplateSourceError) as info:
                 evolve_remote(forge, f"acme/{name}", access=TemplateAccess())
             messages[name] = info.value.diagnostics()
@@ -138,7 +136,5 @@ def test_a_remote_consumer_cannot_name_a_local_path_or_another_host(tmp_path: Pa
         # The same words whether the path exists or not: nothing about the machine leaks.
         assert messages["exists"].replace(sources["exists"], "PATH").replace(
             "acme/exists", "REPO"
-        ) == messages["missing"].replace(sources["missing"], "PATH").replace(
-            "acme/missing", "REPO"
-        )
+        ) == messages["missing"].replace(sources["missing"], "PATH").replace("acme/missing", "REPO")
         assert "template.yml" not in messages["exists"]
