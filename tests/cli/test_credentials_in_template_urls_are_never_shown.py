@@ -166,3 +166,22 @@ def test_redact_url(url: str, shown: str) -> None:
         redact_urls_in(f"fatal: unable to access '{url}': 401")
         == f"fatal: unable to access '{shown}': 401"
     )
+
+
+def test_report_hides_credentials_a_provenance_file_was_given(
+    served_template: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"file://{served_template}"
+    consumer = tmp_path / "svc"
+    assert run_evobot(capsys, "render", url, consumer).exit_code == 0
+    provenance = consumer / ".evobot" / "provenance.json"
+    text = provenance.read_text()
+    assert url in text
+    provenance.write_text(text.replace(url, f"https://x-access-token:{SECRET}@github.com/a/t.git"))
+    git_init(consumer)
+    git_commit_all(consumer, "rendered")
+    for fmt in ("md", "json"):
+        result = run_evobot(capsys, "report", consumer, "--format", fmt)
+        assert result.exit_code == 0, result.output
+        assert "https://github.com/a/t.git" in result.stdout
+        assert SECRET not in result.stdout + result.stderr
