@@ -13,6 +13,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConsumerConfigError, EvobotError
+from bot.redact import redact_url, url_credentials
 from bot.tree import git_dir_rule
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "parse_consumer_config",
     "parse_yaml_model",
     "pydantic_error_text",
+    "refuse_credentials",
 ]
 
 CONFIG_NAME = ".evobot.yml"
@@ -137,8 +139,24 @@ def load_consumer_config(root: Path) -> ConsumerConfig:
     return parse_consumer_config(path.read_bytes(), source=str(path))
 
 
+def refuse_credentials(template: str, *, where: str = CONFIG_NAME) -> None:
+    """Refuse a template URL carrying credentials: they are never written into `.evobot.yml`."""
+    found = url_credentials(template)
+    if found:
+        raise ConsumerConfigError(
+            f"{where}: the template URL {redact_url(template)} carries credentials "
+            f"({', '.join(found)}); evobot does not write credentials into {CONFIG_NAME}",
+            hint="remove them from the URL and pass the token in $EVOBOT_TEMPLATE_TOKEN instead "
+            "(sent only to the hosts in $EVOBOT_TEMPLATE_TOKEN_HOSTS, by default the GitHub host)",
+        )
+
+
 def dump_consumer_config(config: ConsumerConfig) -> str:
-    """Serialise with sorted keys and block style, so identical configs give identical bytes."""
+    """Serialise with sorted keys and block style, so identical configs give identical bytes.
+
+    A template URL with credentials in it is refused (see :func:`refuse_credentials`).
+    """
+    refuse_credentials(config.template)
     data = config.model_dump(mode="json", exclude_none=True)
     if not data.get("rollout"):
         data.pop("rollout", None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,9 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli._output import JsonOption, console, print_json
+from bot.cli._template_auth import REPOS_ENV, TemplateAccess, refused_by_server
 from bot.consumer import CONFIG_NAME, parse_consumer_config
-from bot.errors import ConsumerConfigError
+from bot.errors import ConsumerConfigError, TemplateSourceError
 from bot.evolution import Evolution, evolve_consumer
+from bot.template.source_policy import (
+    TemplateUrl,
+    check_remote_source,
+    credential_may_go_to,
+    parse_template_url,
+)
 from bot.tree import File, Tree
 
 if TYPE_CHECKING:
@@ -58,15 +66,43 @@ def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
     return GitHubForge(credentials_from_env(os.environ), settings=settings)
 
 
-def _template_headers(forge: GitHubForge, source: str) -> list[str]:
-    """Credentials for the template's git URL, only when it lives on the same GitHub."""
-    parsed = urllib.parse.urlsplit(source)
-    if parsed.scheme not in ("http", "https") or parsed.netloc != forge.git_host():
-        return []
-    path = parsed.path.strip("/").removesuffix(".git").split("/")
-    if len(path) < 2:
-        return []
-    return [forge.git_http_header(f"{path[0]}/{path[1]}")]
+def _template_headers(
+    forge: GitHubForge, source: str, consumer: str, access: TemplateAccess
+) -> list[str]:
+    """Credentials for the template's git URL: only for the GitHub host, and the consumer's own.
+
+    The token is the consumer's installation's, so a consumer cannot read, through the bot, a
+    template its own installation cannot read. Only a repository the operator listed in
+    ``EVOBOT_TEMPLATE_REPOS`` is read with its own installation's token, for any consumer.
+    """
+    url = parse_template_url(source)
+    if url is None or not credential_may_go_to(source, {forge.git_host()}):
+        return []  # another allowed host: fetched without credentials
+    template_repo = url.repo
+    if template_repo is not None and access.is_shared(template_repo):
+        return [forge.git_http_header(template_repo)]
+    return [forge.git_http_header(consumer)]
+
+
+@contextmanager
+def _explain_unreadable(
+    repo: str, url: TemplateUrl, forge: GitHubForge, access: TemplateAccess
+) -> Iterator[None]:
+    """A template the consumer's installation may not read is refused, saying what to do."""
+    try:
+        yield
+    except TemplateSourceError as exc:
+        shared = url.repo is not None and access.is_shared(url.repo)
+        if url.host != forge.git_host() or shared or not refused_by_server(exc.message):
+            raise
+        raise TemplateSourceError(
+            f"{repo}: its template {url.repo or url.path.strip('/')} cannot be read with "
+            f"{repo}'s own installation token (from `template:` in its {CONFIG_NAME}); "
+            "evobot never borrows another installation's token to read a template",
+            hint="install the App with access to the template repository on the consumer's "
+            "account, make the template public, or (operator) list it as OWNER/NAME in "
+            f"${REPOS_ENV}",
+        ) from None
 
 
 def _with_provenance(evolution: Evolution, existing: File | None, repo: str) -> tuple[Tree, str]:
@@ -182,8 +218,13 @@ def evolve_remote(
     cache_dir: Path | None = None,
     recreate: bool = False,
     checks: CheckOptions | None = None,
+    access: TemplateAccess | None = None,
 ) -> dict[str, Any]:
-    """Read ``repo`` through ``forge``, evolve it, and open/update its PR (used by the bench)."""
+    """Read ``repo`` through ``forge``, evolve it, and open/update its PR (used by the bench).
+
+    The consumer is remote: its template must be an https URL on the GitHub host or a host in
+    ``access`` (default: from ``EVOBOT_TEMPLATE_HOSTS``/``EVOBOT_TEMPLATE_REPOS``).
+    """
     from bot.forge import branch_name, open_or_update_evolution_pr
     from bot.forge.evolution_pr import read_consumer
 
@@ -194,13 +235,20 @@ def evolve_remote(
             f"{repo}: no {CONFIG_NAME} on {state.repo.default_branch}; not an evobot consumer"
         )
     config = parse_consumer_config(ours[CONFIG_NAME].data, source=f"{repo}:{CONFIG_NAME}")
-    evolution = evolve_consumer(
-        ours,
-        config,
-        vcs_ref=vcs_ref,
-        git_http_headers=_template_headers(forge, config.template),
-        cache_dir=cache_dir,
+    access = access or TemplateAccess.from_env(os.environ)
+    url = check_remote_source(
+        config.template,
+        allowed_hosts=access.allowed_hosts(forge.git_host()),
+        where=f"{repo}:{CONFIG_NAME}",
     )
+    with _explain_unreadable(repo, url, forge, access):
+        evolution = evolve_consumer(
+            ours,
+            config,
+            vcs_ref=vcs_ref,
+            git_http_headers=_template_headers(forge, config.template, repo, access),
+            cache_dir=cache_dir,
+        )
     result: dict[str, Any] = {
         "repo": repo,
         "from": evolution.from_version.ref or evolution.from_version.commit,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,7 +15,14 @@ from rich.markup import escape
 from rich.prompt import Confirm, Prompt
 
 from bot.cli._output import JsonOption, console, err_console, print_json
-from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
+from bot.cli._template_auth import explain_refusal, template_http_headers
+from bot.consumer import (
+    CONFIG_NAME,
+    ConsumerConfig,
+    TemplateVersion,
+    dump_consumer_config,
+    refuse_credentials,
+)
 from bot.errors import EvobotError
 from bot.report.provenance import (
     PROVENANCE_PATH,
@@ -152,7 +160,12 @@ def register(app: typer.Typer) -> None:
         ] = False,
         json_output: JsonOption = False,
     ) -> None:
-        """Render a template into a new consumer directory and record it in .evobot.yml."""
+        """Render a template into a new consumer directory and record it in .evobot.yml.
+
+        A private template fetched over https is authenticated with $EVOBOT_TEMPLATE_TOKEN
+        (sent only to the hosts in $EVOBOT_TEMPLATE_TOKEN_HOSTS, default the GitHub host).
+        """
+        refuse_credentials(template_source, where="evobot render")
         given = parse_data_options(data or [], data_file)
         existing = _existing(dest)
         if existing and not force:
@@ -162,9 +175,16 @@ def register(app: typer.Typer) -> None:
                 hint = "it was rendered before: run `evobot update` to evolve it"
             raise RenderUsageError(f"{dest}: not empty ({shown})", hint=hint)
         interactive = _interactive()
-        with open_template(
-            template_source, subdir=subdir, vcs_ref=vcs_ref, prereleases=prereleases
-        ) as template:
+        with (
+            explain_refusal(template_source, os.environ),
+            open_template(
+                template_source,
+                subdir=subdir,
+                vcs_ref=vcs_ref,
+                prereleases=prereleases,
+                git_http_headers=template_http_headers(template_source, os.environ),
+            ) as template,
+        ):
             answers = resolve_answers(
                 template.manifest,
                 given,

@@ -88,7 +88,8 @@ def register(app: typer.Typer) -> None:
         """Re-render the template from `.evobot.yml` and check `.evobot/provenance.json`.
 
         Exits 1 when the provenance file was tampered with; local edits are normal (exit 0).
-        A private template fetched over http(s) is authenticated with $EVOBOT_TEMPLATE_TOKEN.
+        A private template fetched over https is authenticated with $EVOBOT_TEMPLATE_TOKEN
+        (sent only to the hosts in $EVOBOT_TEMPLATE_TOKEN_HOSTS, default the GitHub host).
         """
         root = path.resolve()
         template = load_consumer_config(root).template

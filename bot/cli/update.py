@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bot.cli._output import JsonOption, console, err_console, print_json
 from bot.cli._template_auth import explain_refusal, template_http_headers
-from bot.consumer import TemplateVersion, load_consumer_config
+from bot.consumer import CONFIG_NAME, TemplateVersion, load_consumer_config, refuse_credentials
 from bot.errors import MergeError
 from bot.evolution import Evolution, FileStatus, evolve_consumer
 from bot.report.provenance import (
@@ -177,8 +177,9 @@ def update(
 ) -> None:
     """Evolve a consumer to a newer template version, keeping its local edits.
 
-    A private template fetched over http(s) is authenticated with the token in
-    $EVOBOT_TEMPLATE_TOKEN (an installation or personal access token).
+    A private template fetched over https is authenticated with the token in
+    $EVOBOT_TEMPLATE_TOKEN (an installation or personal access token), sent only to the hosts
+    in $EVOBOT_TEMPLATE_TOKEN_HOSTS (default: the GitHub host of $EVOBOT_GITHUB_URL).
     """
     if not path.is_dir():
         raise MergeError(f"{path}: not a directory")
@@ -187,6 +188,7 @@ def update(
     if in_git and not allow_dirty:
         _refuse_dirty(root)
     config = load_consumer_config(root)
+    refuse_credentials(config.template, where=str(root / CONFIG_NAME))
     ours = _read_consumer(root, in_git)
     with explain_refusal(config.template, os.environ):
         evolution = evolve_consumer(

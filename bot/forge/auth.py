@@ -18,6 +18,7 @@ import jwt
 
 from bot.errors import ForgeError
 from bot.forge.ratelimit import Clock, SystemClock
+from bot.template.source_policy import github_host
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -27,6 +28,7 @@ __all__ = [
     "TokenCredentials",
     "app_jwt",
     "credentials_from_env",
+    "github_host",
     "register_secret",
     "scrub",
 ]

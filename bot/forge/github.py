@@ -31,6 +31,7 @@ from bot.forge.auth import (
     InstallationTokenCache,
     TokenCredentials,
     app_jwt,
+    github_host,
     register_secret,
     scrub,
 )
@@ -301,9 +302,7 @@ class GitHubForge:
 
     def git_host(self) -> str:
         """The host serving git for this API (``github.com`` for ``api.github.com``)."""
-        parsed = urllib.parse.urlsplit(self.settings.base_url)
-        host = parsed.netloc
-        return host.removeprefix("api.") if host.startswith("api.") else host
+        return github_host(self.settings.base_url)
 
     def _observe(self, key: int, headers: Mapping[str, Any] | None) -> None:
         if headers:

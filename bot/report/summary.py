@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.redact import redact_url
 from bot.report.churn import ChurnReport, compute_churn
 from bot.report.gitio import (
     GitReadError,
@@ -75,7 +76,7 @@ def _provenance(root: Path) -> ProvenanceSummary | None:
     run = statement.predicate.run_details
     return ProvenanceSummary(
         sha256=digest,
-        template=ext.template,
+        template=redact_url(ext.template),
         ref=ext.ref,
         commit=ext.commit,
         subjects=len(statement.subject),

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, load_consumer_config
+from bot.redact import redact_url
 from bot.report.gitio import work_tree
 from bot.report.provenance import (
     PROVENANCE_PATH,
@@ -245,7 +246,7 @@ def verify_checkout(
         statement = parse_statement(prov_path.read_bytes(), source=str(prov_path))
     except ProvenanceError as exc:
         return VerifyReport(
-            template=config.template,
+            template=redact_url(config.template),
             commit=config.version.commit,
             files_rendered=0,
             issues=[_issue(IssueKind.PROVENANCE_INVALID, PROVENANCE_PATH, exc.message)],
@@ -275,7 +276,7 @@ def verify_checkout(
             ),
         )
     return VerifyReport(
-        template=config.template,
+        template=redact_url(config.template),
         commit=config.version.commit,
         files_rendered=len(rendered),
         issues=issues,

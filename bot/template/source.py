@@ -3,7 +3,8 @@
 Real git via subprocess. A version is a tag, branch or commit; by default the newest PEP 440 tag,
 else HEAD. With a cache directory, each URL keeps a bare mirror that later opens only fetch, so
 opening one template for hundreds of consumers stays cheap. Extra HTTP headers (credentials) go
-to git on its command line only, never into logs or error messages.
+to git in its environment only, never into logs or error messages, and git is told not to
+follow a redirect while it carries them (a redirect must not take a credential to another host).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from packaging.version import Version
 
 from bot.errors import TemplateSourceError
+from bot.redact import redact_url, redact_urls_in
 from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
 from bot.tree import safe_relpath
 
@@ -34,6 +35,7 @@ __all__ = [
     "list_versions",
     "open_template",
     "redact_url",
+    "redact_urls_in",
 ]
 
 _GIT_TIMEOUT_S = 600
@@ -57,19 +59,6 @@ def is_git_url(source: str) -> bool:
     return bool(re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source)) or bool(
         re.match(r"^[\w.-]+@[\w.-]+:", source)
     )
-
-
-def redact_url(source: str) -> str:
-    """``source`` without any user or password in it."""
-    if "://" not in source:
-        return source
-    parts = urlsplit(source)
-    if parts.username is None and parts.password is None:
-        return source
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 # Variables that would point git at another repository than the one we name (set, e.g., when
@@ -106,6 +95,9 @@ class _Git:
 
     def _argv(self, args: Sequence[str]) -> list[str]:
         argv = ["git", "-c", "protocol.ext.allow=never"]
+        if self.headers:
+            # git sends http.extraHeader to wherever a redirect points, even another host.
+            argv += ["-c", "http.followRedirects=false"]
         if self.git_dir is not None:
             argv += ["--git-dir", str(self.git_dir)]
         return [*argv, *args]
@@ -169,11 +161,6 @@ class _Git:
         if result.returncode != 0:
             return None
         return result.stdout.decode().strip()
-
-
-def redact_urls_in(text: str) -> str:
-    """Remove ``user:password@`` from every URL in ``text``."""
-    return re.sub(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@", r"\1", text)
 
 
 def _versions(git: _Git, *, prereleases: bool) -> list[tuple[Version, str]]:
@@ -324,6 +311,10 @@ def _mirror(
         git = _Git(mirror, source, headers)
         if (mirror / "HEAD").is_file():
             if need_commit and git.try_text("cat-file", "-t", need_commit) == "commit":
+                if headers:
+                    # The mirror may have been filled with other credentials: these must be
+                    # able to read the repository too, or the cache would hand its files out.
+                    git.run("ls-remote", "--quiet", "--", source, "HEAD")
                 return git
             # By URL, not by remote name: the stored remote URL holds no credentials.
             git.run("fetch", "--prune", "--force", "--quiet", "--", source, "+refs/*:refs/*")

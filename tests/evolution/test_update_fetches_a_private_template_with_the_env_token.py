@@ -32,7 +32,7 @@ class PrivateFleet:
 
 
 @pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[PrivateFleet]:
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[PrivateFleet]:
     template = git_init(tmp_path / "template-src")
     build_file_tree(template, TEMPLATE_V1)
     git_commit_all(template, "v1", tag="v1.0.0")
@@ -53,6 +53,9 @@ def fleet(tmp_path: Path) -> Iterator[PrivateFleet]:
         ],
     }
     with running_emulator(seed, tmp_path / "state") as handle:
+        # The emulator is the GitHub host here: the token may go to it (over loopback http).
+        monkeypatch.setenv("EVOBOT_GITHUB_URL", handle.api_url)
+        monkeypatch.delenv("EVOBOT_TEMPLATE_TOKEN_HOSTS", raising=False)
         files = handle.files("acme/svc", "main")
         consumer = build_file_tree(tmp_path / "svc", files)
         yield PrivateFleet(handle, consumer, handle.installation_token("acme"))
@@ -108,13 +111,14 @@ def test_without_the_token_a_private_template_is_refused_clearly(
     assert TOKEN_ENV in result.unwrapped_err
 
 
-def test_the_header_is_basic_x_access_token_and_only_for_http() -> None:
+def test_the_header_is_basic_x_access_token_and_only_for_the_github_host() -> None:
     env = {TOKEN_ENV: "ghs_abc"}
     (header,) = template_http_headers("https://github.com/acme/t.git", env)
     scheme, value = header.removeprefix("Authorization: ").split(" ")
     assert scheme == "Basic"
     assert base64.b64decode(value) == b"x-access-token:ghs_abc"
-    assert template_http_headers("HTTP://ghe.local/acme/t.git", env) == [header]
+    assert template_http_headers("HTTPS://GitHub.com/acme/t.git", env) == [header]
+    assert template_http_headers("https://ghe.local/acme/t.git", env) == []
     assert template_http_headers("git@github.com:acme/t.git", env) == []
     assert template_http_headers("/srv/templates/t", env) == []
     assert template_http_headers("https://github.com/acme/t.git", {}) == []
