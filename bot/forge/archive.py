@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from bot.errors import ForgeError
 from bot.tree import File, Tree
 
-__all__ = ["Archive", "ArchiveLimits", "blob_sha", "read_tarball", "tree_sha"]
+__all__ = ["ARCHIVE_LIMIT_ENV", "Archive", "ArchiveLimits", "blob_sha", "read_tarball", "tree_sha"]
 
 _MiB = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
