@@ -123,10 +123,14 @@ def read_regular_file(path: Path) -> tuple[bytes, bool]:
         if exc.errno == errno.ENXIO:  # a socket, or a FIFO nobody writes to
             raise NotRegularFileError(path, file_kind(os.lstat(path).st_mode)) from None
         raise
-    with os.fdopen(fd, "rb") as handle:
+    try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             raise NotRegularFileError(path, file_kind(st.st_mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         return handle.read(), bool(st.st_mode & stat.S_IXUSR)
 
 
