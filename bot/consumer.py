@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from bot.errors import ConsumerConfigError, EvobotError
 from bot.redact import redact_url, url_credentials
-from bot.tree import git_dir_rule
+from bot.tree import NotRegularFileError, git_dir_rule, read_regular_file
 
 __all__ = [
     "CONFIG_NAME",
@@ -128,15 +128,21 @@ def parse_consumer_config(text: str | bytes, *, source: str = CONFIG_NAME) -> Co
 def load_consumer_config(root: Path) -> ConsumerConfig:
     """Read ``root/.evobot.yml``."""
     path = root / CONFIG_NAME
-    if (path.exists() or path.is_symlink()) and not path.is_file():
-        what = "a directory" if path.is_dir() else "not a regular file (a dangling link?)"
-        raise ConsumerConfigError(f"{path}: is {what}; evobot keeps its settings in this file")
-    if not path.is_file():
+    try:
+        # Never through a link: a YAML error would quote a line of whatever it points to.
+        data, _executable = read_regular_file(path)
+    except NotRegularFileError as exc:
+        raise ConsumerConfigError(
+            f"{path}: is {exc.kind}; evobot keeps its settings in this file, as a regular file"
+        ) from None
+    except FileNotFoundError:
         raise ConsumerConfigError(
             f"{path}: not found; this directory was not rendered by evobot",
             hint="run `evobot render TEMPLATE DEST` first",
-        )
-    return parse_consumer_config(path.read_bytes(), source=str(path))
+        ) from None
+    except OSError as exc:
+        raise ConsumerConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_consumer_config(data, source=str(path))
 
 
 def refuse_credentials(template: str, *, where: str = CONFIG_NAME) -> None:

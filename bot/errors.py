@@ -16,6 +16,7 @@ __all__ = [
     "MergeError",
     "RenderError",
     "TemplateSourceError",
+    "WebhookError",
     "WriteError",
 ]
 
@@ -72,3 +73,14 @@ class ForgeError(EvobotError):
 class WriteError(EvobotError):
     """A tree that cannot be written to disk: a path taken by a file or directory of the other
     kind, or an operating-system error. Nothing of the tree has been written when it is raised."""
+
+
+class WebhookError(EvobotError):
+    """A webhook delivery that is refused: unsigned, badly signed, too large or malformed.
+
+    ``status`` is the HTTP status the web edge answers with (401 for a signature problem).
+    """
+
+    def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status

@@ -2,12 +2,13 @@
 
 A tree maps POSIX relative paths (``"src/app/main.py"``, never ``./`` or ``..``) to
 :class:`File` values. Rendering produces trees, evolution merges them, checks and reports read
-them, and the forge adapter turns them into Git trees. Only :func:`read_tree` and
-:func:`write_tree` touch the disk.
+them, and the forge adapter turns them into Git trees. Only :func:`read_tree`,
+:func:`read_regular_file` and :func:`write_tree` touch the disk.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -19,10 +20,13 @@ from bot.errors import EvobotError, RenderError, WriteError
 
 __all__ = [
     "File",
+    "NotRegularFileError",
     "Tree",
     "digest",
+    "file_kind",
     "git_dir_rule",
     "is_binary",
+    "read_regular_file",
     "read_tree",
     "refuse_git_dir",
     "safe_relpath",
@@ -151,8 +155,66 @@ def refuse_git_dir(
         )
 
 
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words, for messages (``"a FIFO"``, ``"a directory"``)."""
+    for test, name in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISLNK, "a symlink"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+class NotRegularFileError(Exception):
+    """Raised by :func:`read_regular_file`; ``kind`` says what the path is instead."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        super().__init__(f"{path}: is {kind}")
+        self.path = path
+        self.kind = kind
+
+
+def read_regular_file(path: Path) -> tuple[bytes, bool]:
+    """The bytes of ``path`` and whether it is executable, only if it is a regular file itself.
+
+    Never follows a symlink (not even the last component) and never blocks on a FIFO or device:
+    anything but a regular file raises :class:`NotRegularFileError` naming what it is, and
+    nothing of a link's target is read or reported. A missing file raises FileNotFoundError.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or path.is_symlink():
+            raise NotRegularFileError(path, "a symlink") from None
+        if exc.errno == errno.ENXIO:  # a socket, or a FIFO nobody writes to
+            raise NotRegularFileError(path, file_kind(os.lstat(path).st_mode)) from None
+        raise
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(path, file_kind(st.st_mode))
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read(), bool(st.st_mode & stat.S_IXUSR)
+
+
 def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
-    """Read every regular file under ``root``; symlinks that leave ``root`` are refused."""
+    """Read every file under ``root`` as the regular file it is.
+
+    A symlink is read as the file it points to only when that file is a regular file inside
+    ``root``; one pointing outside is refused and a dangling one skipped. A FIFO, socket or
+    device is refused by name (reading it could block forever). Raises
+    :class:`~bot.errors.RenderError`.
+    """
     excluded = set(exclude_dirs)
     root = root.resolve()
     tree: Tree = {}
@@ -161,14 +223,27 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
         for name in sorted(filenames):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
+            source = full
             if full.is_symlink():
                 target = full.resolve()
                 if not target.is_relative_to(root):
                     raise RenderError(f"{rel}: symlink points outside the tree, to {target}")
-            st = full.stat()
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
+                if not target.exists():
+                    continue  # dangling: there is no content to read
+                if target.is_dir():
+                    continue
+                source = target
+            try:
+                data, executable = read_regular_file(source)
+            except NotRegularFileError as exc:
+                shown = rel if source == full else f"{rel} (through a symlink)"
+                raise RenderError(
+                    f"{root / rel}: is {exc.kind}; only regular files and symlinks are read",
+                    hint=f"remove {shown} or move it out of {root}",
+                ) from None
+            except OSError as exc:
+                raise RenderError(f"{root / rel}: cannot read: {exc.strerror or exc}") from None
+            tree[rel] = File(data, executable)
     return tree
 
 

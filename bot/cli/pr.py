@@ -57,11 +57,13 @@ BaseUrlOption = Annotated[
 
 def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
     from bot.forge import ForgeSettings, GitHubForge, credentials_from_env
+    from bot.forge.archive import ArchiveLimits
     from bot.forge.auth import DEFAULT_API_URL
 
     settings = ForgeSettings(
         base_url=(base_url or os.environ.get("EVOBOT_GITHUB_URL") or DEFAULT_API_URL).rstrip("/"),
         write_interval=write_interval,
+        archive_limits=ArchiveLimits.from_env(os.environ),
     )
     return GitHubForge(credentials_from_env(os.environ), settings=settings)
 

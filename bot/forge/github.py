@@ -23,7 +23,7 @@ from github import Auth, Github, GithubException
 from github.Requester import Requester
 
 from bot.errors import ForgeError
-from bot.forge.archive import read_tarball
+from bot.forge.archive import Archive, ArchiveLimits, read_tarball
 from bot.forge.auth import (
     DEFAULT_API_URL,
     AppCredentials,
@@ -81,6 +81,7 @@ class ForgeSettings:
     concurrency: int = 10
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     user_agent: str = "evobot"
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     def __post_init__(self) -> None:
         problem = _url_problem(self.base_url)
@@ -363,7 +364,11 @@ class GitHubForge:
                     if status >= 500:
                         raise _Transient(status, f"HTTP {status}") from None
                     raise self._error(op, status, None) from None
-                except (requests.Timeout, requests.ConnectionError) as exc:
+                except (
+                    requests.Timeout,
+                    requests.ConnectionError,
+                    requests.exceptions.ChunkedEncodingError,  # a streamed body cut short
+                ) as exc:
                     raise _Transient(None, f"{type(exc).__name__} ({self.settings.host})") from None
                 finally:
                     pacer.release()
@@ -452,7 +457,9 @@ class GitHubForge:
         if ref:
             url += "/" + urllib.parse.quote(ref, safe="")
 
-        def download() -> bytes:
+        limits = self.settings.archive_limits
+
+        def download() -> Archive:
             # The API answers 302 with a short-lived signed archive URL (codeload on
             # github.com). The URL carries its own token, so no Authorization header follows it.
             headers, _ = requester.requestJsonAndCheck("GET", url)
@@ -464,10 +471,10 @@ class GitHubForge:
                 location, timeout=self.settings.timeout, stream=True, allow_redirects=True
             ) as response:
                 response.raise_for_status()
-                return response.content
+                # Read as it arrives: the limits stop a bomb before it is downloaded whole.
+                return read_tarball(response.iter_content(chunk_size=64 * 1024), limits)
 
-        data = self._call(f"download {repo} at {ref or 'HEAD'}", "GET", download, key=key)
-        archive = read_tarball(data)
+        archive = self._call(f"download {repo} at {ref or 'HEAD'}", "GET", download, key=key)
         commit = archive.commit_sha
         tree_sha = archive.tree_sha
         if commit is None:

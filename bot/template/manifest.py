@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.consumer import parse_yaml_model
 from bot.errors import EvobotError, ManifestError
 from bot.template.globs import validate_glob
-from bot.tree import refuse_git_dir, safe_relpath
+from bot.tree import NotRegularFileError, read_regular_file, refuse_git_dir, safe_relpath
 
 __all__ = [
     "MANIFEST_NAME",
@@ -312,11 +312,25 @@ def parse_manifest(text: str | bytes, *, source: str = MANIFEST_NAME) -> Manifes
 
 
 def load_manifest(directory: Path) -> Manifest:
-    """Read and validate ``directory/template.yml``."""
+    """Read and validate ``directory/template.yml``, which must be a regular file.
+
+    A symlink is refused without being followed, and the message says nothing of where it
+    points: a template must not make evobot read (and quote, in a YAML error) a host file.
+    """
     path = directory / MANIFEST_NAME
-    if not path.is_file():
+    try:
+        data, _executable = read_regular_file(path)
+    except NotRegularFileError as exc:
+        raise ManifestError(
+            f"{path}: is {exc.kind}; {MANIFEST_NAME} must be a regular file, and evobot never "
+            "follows a link to read it",
+            hint=f"commit the manifest itself as {MANIFEST_NAME}, not a link to it",
+        ) from None
+    except FileNotFoundError:
         raise ManifestError(
             f"{path}: not found; a template directory holds a {MANIFEST_NAME}",
             hint="pass --subdir when the template lives in a subdirectory of the repository",
-        )
-    return parse_manifest(path.read_bytes(), source=str(path))
+        ) from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_manifest(data, source=str(path))

@@ -27,7 +27,7 @@ from packaging.version import Version
 from bot.errors import TemplateSourceError
 from bot.redact import redact_url, redact_urls_in
 from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
-from bot.tree import safe_relpath
+from bot.tree import NotRegularFileError, read_regular_file, safe_relpath
 
 __all__ = [
     "ResolvedTemplate",
@@ -271,19 +271,35 @@ def _local_git_dir(path: Path) -> Path | None:
 
 
 def _content_digest(root: Path) -> str:
-    """A sha1-style hex digest of every path, mode and content under ``root``."""
+    """A sha1-style hex digest of every path, mode and content under ``root``.
+
+    Read as git would record it: a symlink by its target text (never followed), a regular file
+    by its bytes. Anything else (a FIFO, socket or device, which could block a read forever) is
+    refused by name.
+    """
     h = hashlib.sha1(usedforsecurity=False)
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
-        for name in sorted(filenames):
+        links = [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
+        for name in sorted([*filenames, *links]):
             full = Path(dirpath) / name
             rel = full.relative_to(root).as_posix()
-            if full.is_symlink():
-                h.update(b"L" + rel.encode() + b"\0" + str(full.readlink()).encode() + b"\0")
-                continue
-            mode = b"x" if full.stat().st_mode & stat.S_IXUSR else b"-"
-            content = hashlib.sha256(full.read_bytes()).digest()
-            h.update(b"F" + rel.encode() + b"\0" + mode + content)
+            try:
+                mode = full.lstat().st_mode
+                if stat.S_ISLNK(mode):
+                    target = full.readlink()
+                    h.update(b"L" + os.fsencode(rel) + b"\0" + os.fsencode(target) + b"\0")
+                    continue
+                data, executable = read_regular_file(full)
+            except NotRegularFileError as exc:
+                raise TemplateSourceError(
+                    f"{full}: is {exc.kind}; a template holds only regular files and symlinks",
+                    hint=f"remove {rel} from the template directory",
+                ) from None
+            except OSError as exc:
+                raise TemplateSourceError(f"{full}: cannot read: {exc.strerror or exc}") from None
+            content = hashlib.sha256(data).digest()
+            h.update(b"F" + os.fsencode(rel) + b"\0" + (b"x" if executable else b"-") + content)
     return h.hexdigest()
 
 
@@ -422,7 +438,7 @@ def open_template(
             checkout = tmp / "template"
             checkout.mkdir()
             _extract(git, commit, sub, checkout)
-        if not (checkout / MANIFEST_NAME).is_file():
+        if not os.path.lexists(checkout / MANIFEST_NAME):  # a link is refused by load_manifest
             where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
             raise TemplateSourceError(
                 f"{redact_url(source)}: no {where} at {ref or commit[:12]}",
