@@ -35,6 +35,7 @@ from packaging.utils import canonicalize_name
 from rapidfuzz import fuzz
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.options import CheckerOptions, PositiveInt
 from bot.errors import CheckError
 from bot.tree import File, is_binary
 
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULT_LICENSE_FILES",
     "Identified",
     "LicenseChecker",
+    "LicenseOptions",
     "LicensePolicy",
     "ParsedExpression",
     "Status",
@@ -167,16 +169,14 @@ class LicensePolicy:
     review: tuple[str, ...]
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> LicensePolicy:
+    def from_options(cls, options: LicenseOptions) -> LicensePolicy:
         defaults = _data()["policy"]
         lists: dict[str, tuple[str, ...]] = {}
         for key in ("allow", "deny", "review"):
             # `allow` replaces the default list; `allow_extra` adds to it (same for the others).
-            for name in (key, f"{key}_extra"):
-                given = settings.get(name, [])
-                if not isinstance(given, list) or not all(isinstance(v, str) for v in given):
-                    raise CheckError(f"licenses: the {name!r} setting must be a list of SPDX ids")
-            value = [*settings.get(key, defaults[key]), *settings.get(f"{key}_extra", [])]
+            given: tuple[str, ...] | None = getattr(options, key)
+            extra: tuple[str, ...] = getattr(options, f"{key}_extra")
+            value = [*(defaults[key] if given is None else given), *extra]
             lists[key] = tuple(v.strip().lower() for v in value if v.strip())
         return cls(lists["allow"], lists["deny"], lists["review"])
 
@@ -583,36 +583,36 @@ class _Judgement:
     deciding: list[str]
 
 
-_SETTINGS = frozenset(
-    {
-        "allow",
-        "deny",
-        "review",
-        "allow_extra",
-        "deny_extra",
-        "review_extra",
-        "license_files",
-        "header_bytes",
-    }
-)
+class LicenseOptions(CheckerOptions):
+    """The licenses checker's options.
+
+    ``allow``, ``deny`` and ``review`` (SPDX ids or globs) replace the bundled defaults; the
+    ``*_extra`` lists add to them. ``license_files`` are the tree paths of recorded dependency
+    licenses; ``header_bytes`` is how much of each file is searched for an SPDX header.
+    """
+
+    allow: tuple[str, ...] | None = None
+    deny: tuple[str, ...] | None = None
+    review: tuple[str, ...] | None = None
+    allow_extra: tuple[str, ...] = ()
+    deny_extra: tuple[str, ...] = ()
+    review_extra: tuple[str, ...] = ()
+    license_files: tuple[str, ...] = DEFAULT_LICENSE_FILES
+    header_bytes: PositiveInt = HEADER_BYTES
 
 
 class LicenseChecker(Checker):
     """Reports licenses that the policy denies or flags, and licenses it cannot establish.
 
-    Settings: ``allow``, ``deny``, ``review`` (SPDX ids or globs replacing the defaults; see
-    :class:`LicensePolicy`), ``allow_extra``, ``deny_extra``, ``review_extra`` (added to them),
-    ``license_files`` (tree paths of recorded dependency licenses), ``header_bytes``.
+    Its options are :class:`LicenseOptions`.
     """
 
     name: ClassVar[str] = "licenses"
     version: ClassVar[str] = _version()
+    options_model: ClassVar[type[CheckerOptions]] = LicenseOptions
 
     def _license_files(self, ctx: CheckContext) -> list[str]:
-        value = ctx.settings.get("license_files", list(DEFAULT_LICENSE_FILES))
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise CheckError("licenses: the 'license_files' setting must be a list of paths")
-        return value
+        return list(ctx.options_as(LicenseOptions).license_files)
 
     def _sources(self, ctx: CheckContext) -> list[str]:
         files = [p for p in self._license_files(ctx) if p in ctx.tree]
@@ -638,18 +638,11 @@ class LicenseChecker(Checker):
         return h.hexdigest()
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
-        unknown = sorted(set(ctx.settings) - _SETTINGS)
-        if unknown:
-            raise CheckError(
-                f"licenses: unknown setting {unknown[0]!r}",
-                hint=f"the licenses checker's settings are {', '.join(sorted(_SETTINGS))}",
-            )
         if is_binary(file.data):
             return []
-        policy = LicensePolicy.from_settings(ctx.settings)
-        limit = ctx.settings.get("header_bytes", HEADER_BYTES)
-        if not isinstance(limit, int) or limit <= 0:
-            raise CheckError("licenses: the 'header_bytes' setting must be a positive integer")
+        options = ctx.options_as(LicenseOptions)
+        policy = LicensePolicy.from_options(options)
+        limit = options.header_bytes
         findings: list[Finding] = []
         raw_head = file.data[:limit]
         head = raw_head.decode("utf-8", errors="replace") if b"SPDX-License" in raw_head else ""

@@ -19,13 +19,27 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from bot.checks.base import CheckContext, Checker, Finding, Severity
-from bot.checks.limits import DEFAULT_MAX_FILE_BYTES, max_file_bytes, too_large
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+from bot.checks.base import CheckContext, Checker, Finding, Severity, options_error_text
+from bot.checks.limits import TOO_LARGE, too_large
+from bot.checks.options import (
+    DEFAULT_MAX_FILE_BYTES,
+    CheckerOptions,
+    SizeLimitedOptions,
+)
 from bot.errors import CheckError
 from bot.tree import File, is_binary
 
@@ -36,6 +50,7 @@ __all__ = [
     "Baseline",
     "SecretHit",
     "SecretsChecker",
+    "SecretsOptions",
     "fingerprint",
     "load_baseline",
     "looks_placeholder",
@@ -1378,24 +1393,65 @@ def _aws_secret_near_key_ids(
 # Baseline
 
 
-@dataclass(frozen=True)
-class _Accepted:
+class _BaselineModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("needs a reason people can read")
+    return value.strip()
+
+
+Reason = Annotated[str, AfterValidator(_reason)]
+
+
+class AcceptedSecret(_BaselineModel):
+    """One accepted finding: its fingerprint, optionally narrowed to a rule and a path glob."""
+
     fingerprint: str
-    rule: str | None
-    path: str | None
-    reason: str
+    rule: str | None = None
+    path: str | None = None
+    reason: Reason
+
+    @field_validator("fingerprint")
+    @classmethod
+    def _twelve_hex_digits(cls, value: str) -> str:
+        if not _FP.match(value):
+            raise ValueError("must be 12 lowercase hex digits")
+        return value
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str | None) -> str | None:
+        if value is not None and value not in RULE_IDS:
+            raise ValueError(f"no such secrets rule {value!r}")
+        return value
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Accepted findings (by fingerprint, optionally narrowed to a rule and a path glob) and
-    path globs never scanned, each with the reason someone gave."""
+class SkippedPath(_BaselineModel):
+    """A path glob never scanned, with the reason someone gave."""
 
-    accepted: tuple[_Accepted, ...] = ()
-    skip_paths: tuple[tuple[str, str], ...] = ()
+    glob: str
+    reason: Reason
+
+
+class Baseline(_BaselineModel):
+    """A secrets baseline file: accepted findings and path globs never scanned."""
+
+    version: int = 1
+    accepted: list[AcceptedSecret] = Field(default_factory=list)
+    skip_paths: list[SkippedPath] = Field(default_factory=list)
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"unsupported baseline version {value!r} (expected 1)")
+        return value
 
     def skips(self, path: str) -> bool:
-        return any(_glob_match(path, glob) for glob, _ in self.skip_paths)
+        return any(_glob_match(path, entry.glob) for entry in self.skip_paths)
 
     def accepts(self, path: str, hit: SecretHit) -> bool:
         for entry in self.accepted:
@@ -1421,78 +1477,58 @@ _FP = re.compile(r"^[0-9a-f]{12}$")
 
 
 def load_baseline(data: bytes, source: str) -> Baseline:
-    """Parse a baseline file; errors name ``source`` and the entry that is wrong."""
+    """Parse a baseline file; errors name ``source`` and the key path that is wrong."""
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckError(f"{source}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise CheckError(f"{source}: a secrets baseline must be a JSON object")
-    unknown = sorted(set(raw) - {"version", "accepted", "skip_paths"})
-    if unknown:
+    try:
+        return Baseline.model_validate(raw)
+    except ValidationError as exc:
         raise CheckError(
-            f"{source}: unknown key {unknown[0]!r}",
-            hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'",
-        )
-    if raw.get("version", 1) != 1:
-        raise CheckError(f"{source}: unsupported baseline version {raw['version']!r} (expected 1)")
-    for key in ("accepted", "skip_paths"):
-        if not isinstance(raw.get(key) or [], list):
-            raise CheckError(f"{source}: {key!r} must be a list")
-    accepted: list[_Accepted] = []
-    for i, entry in enumerate(raw.get("accepted") or []):
-        where = f"{source}: accepted[{i}]"
-        if not isinstance(entry, dict):
-            raise CheckError(f"{where}: must be an object")
-        fp = entry.get("fingerprint")
-        if not isinstance(fp, str) or not _FP.match(fp):
-            raise CheckError(f"{where}: 'fingerprint' must be 12 lowercase hex digits")
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise CheckError(f"{where}: needs a 'reason' people can read")
-        rule, path = entry.get("rule"), entry.get("path")
-        if rule is not None and rule not in RULE_IDS:
-            raise CheckError(f"{where}: no such secrets rule {rule!r}")
-        if path is not None and not isinstance(path, str):
-            raise CheckError(f"{where}: 'path' must be a glob string")
-        extra = sorted(set(entry) - {"fingerprint", "rule", "path", "reason"})
-        if extra:
-            raise CheckError(f"{where}: unknown key {extra[0]!r}")
-        accepted.append(_Accepted(fp, rule, path, reason.strip()))
-    skips: list[tuple[str, str]] = []
-    for i, entry in enumerate(raw.get("skip_paths") or []):
-        where = f"{source}: skip_paths[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("glob"), str):
-            raise CheckError(f"{where}: must be an object with a 'glob'")
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise CheckError(f"{where}: needs a 'reason' people can read")
-        skips.append((entry["glob"], reason.strip()))
-    return Baseline(tuple(accepted), tuple(skips))
+            options_error_text(exc, source, sep=": "),
+            hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'; see docs/scans.md",
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
 # Checker
 
 
+class SecretsOptions(SizeLimitedOptions):
+    """The secrets checker's options: ``baseline`` (the tree path of the baseline file),
+    ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off)."""
+
+    baseline: str = Field(default=BASELINE_PATH, min_length=1)
+    skip_paths: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+
+    @field_validator("disable")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - {*RULE_IDS, TOO_LARGE})
+        if unknown:
+            raise ValueError(f"no such rule {unknown[0]!r} (the rules are listed in docs/scans.md)")
+        return value
+
+
 class SecretsChecker(Checker):
     """Reports credentials committed to the tree, by type, path, line and fingerprint.
 
-    Settings: ``baseline`` (tree path of the baseline, default ``.evobot/secrets-baseline.json``),
-    ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off), ``max_file_bytes``.
+    Its options are :class:`SecretsOptions`.
     """
 
     name: ClassVar[str] = "secrets"
     version: ClassVar[str] = f"1.{_rules_digest()}"
+    options_model: ClassVar[type[CheckerOptions]] = SecretsOptions
 
     def __init__(self) -> None:
         self._baselines: dict[tuple[str, str], Baseline] = {}
 
     def _baseline_path(self, ctx: CheckContext) -> str:
-        path = ctx.settings.get("baseline", BASELINE_PATH)
-        if not isinstance(path, str) or not path:
-            raise CheckError("secrets: the 'baseline' setting must be a path in the tree")
-        return path
+        return ctx.options_as(SecretsOptions).baseline
 
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
         return (self._baseline_path(ctx),)
@@ -1517,7 +1553,7 @@ class SecretsChecker(Checker):
     def _skipped(self, path: str, ctx: CheckContext, baseline: Baseline) -> bool:
         if path == self._baseline_path(ctx) or baseline.skips(path):
             return True
-        skip_globs = _str_list(ctx.settings.get("skip_paths"), "skip_paths")
+        skip_globs = ctx.options_as(SecretsOptions).skip_paths
         return any(_glob_match(path, glob) for glob in skip_globs)
 
     def _baseline(self, ctx: CheckContext) -> Baseline:
@@ -1531,21 +1567,14 @@ class SecretsChecker(Checker):
         return self._baselines[key]
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
-        settings: Mapping[str, Any] = ctx.settings
-        _check_setting_names(settings)
+        options = ctx.options_as(SecretsOptions)
         baseline = self._baseline(ctx)
         if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
-        limit = max_file_bytes(self.name, settings)
+        limit = options.max_file_bytes
         if len(file.data) > limit:
             return [too_large(self.name, path, len(file.data), limit)]
-        disabled = set(_str_list(settings.get("disable"), "disable"))
-        unknown = sorted(disabled - {*RULE_IDS, "file-too-large"})
-        if unknown:
-            raise CheckError(
-                f"secrets: 'disable' names no such rule {unknown[0]!r}",
-                hint="the rules are listed in docs/scans.md",
-            )
+        disabled = set(options.disable)
         text = file.data.decode("utf-8", errors="replace")
         lines = text.split("\n")
         findings: list[Finding] = []
@@ -1577,23 +1606,3 @@ def _digest_of(ctx: CheckContext, paths: Sequence[str]) -> str:
         f = ctx.tree.get(dep)
         h.update(f"{dep}\0{f.sha256 if f is not None else '-'}\n".encode())
     return h.hexdigest()
-
-
-_SETTINGS = frozenset({"baseline", "skip_paths", "disable", "max_file_bytes"})
-
-
-def _check_setting_names(settings: Mapping[str, Any]) -> None:
-    unknown = sorted(set(settings) - _SETTINGS)
-    if unknown:
-        raise CheckError(
-            f"secrets: unknown setting {unknown[0]!r}",
-            hint=f"the secrets checker's settings are {', '.join(sorted(_SETTINGS))}",
-        )
-
-
-def _str_list(value: Any, setting: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CheckError(f"secrets: the {setting!r} setting must be a list of strings")
-    return value
