@@ -11,14 +11,23 @@ import fnmatch
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
 from bot.checks.base import Finding, Severity, options_error_text
 from bot.checks.options import CheckerOptions
 from bot.errors import CheckError
+from bot.template.globs import path_matches, validate_glob
 
 OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
@@ -52,11 +61,12 @@ class CheckerPolicy(_Model):
 
 
 class IgnoreRule(_Model):
-    """An accepted finding: checker and rule (globs allowed), optionally a path glob; a reason."""
+    """An accepted finding: checker and rule (shell-style name patterns allowed), optionally a
+    path glob in evobot's one path dialect (:mod:`bot.template.globs`); a reason."""
 
     checker: str = Field(min_length=1)
     rule: str = Field(min_length=1)
-    path: str | None = None
+    path: Annotated[str, AfterValidator(validate_glob)] | None = None
     reason: str
 
     @field_validator("reason")
@@ -71,17 +81,7 @@ class IgnoreRule(_Model):
             return False
         if not fnmatch.fnmatchcase(finding.rule, self.rule):
             return False
-        return self.path is None or _path_matches(finding.path, self.path)
-
-
-def _path_matches(path: str, pattern: str) -> bool:
-    # fnmatch's `*` crosses `/`, so `tests/*` and `tests/**` both cover a whole directory;
-    # a pattern without a slash also matches the file name anywhere, like .gitignore.
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
-        return True
-    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+        return self.path is None or path_matches(self.path, finding.path)
 
 
 @dataclass(frozen=True)

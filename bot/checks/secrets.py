@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import fnmatch
 import hashlib
 import itertools
 import json
@@ -41,6 +40,7 @@ from bot.checks.options import (
     SizeLimitedOptions,
 )
 from bot.errors import CheckError
+from bot.template.globs import path_matches, validate_glob
 from bot.tree import File, is_binary
 
 __all__ = [
@@ -1404,6 +1404,7 @@ def _reason(value: str) -> str:
 
 
 Reason = Annotated[str, AfterValidator(_reason)]
+Glob = Annotated[str, AfterValidator(validate_glob)]
 
 
 class AcceptedSecret(_BaselineModel):
@@ -1411,7 +1412,7 @@ class AcceptedSecret(_BaselineModel):
 
     fingerprint: str
     rule: str | None = None
-    path: str | None = None
+    path: Glob | None = None
     reason: Reason
 
     @field_validator("fingerprint")
@@ -1432,7 +1433,7 @@ class AcceptedSecret(_BaselineModel):
 class SkippedPath(_BaselineModel):
     """A path glob never scanned, with the reason someone gave."""
 
-    glob: str
+    glob: Glob
     reason: Reason
 
 
@@ -1451,7 +1452,7 @@ class Baseline(_BaselineModel):
         return value
 
     def skips(self, path: str) -> bool:
-        return any(_glob_match(path, entry.glob) for entry in self.skip_paths)
+        return any(path_matches(entry.glob, path) for entry in self.skip_paths)
 
     def accepts(self, path: str, hit: SecretHit) -> bool:
         for entry in self.accepted:
@@ -1459,18 +1460,10 @@ class Baseline(_BaselineModel):
                 continue
             if entry.rule is not None and entry.rule != hit.rule:
                 continue
-            if entry.path is not None and not _glob_match(path, entry.path):
+            if entry.path is not None and not path_matches(entry.path, path):
                 continue
             return True
         return False
-
-
-def _glob_match(path: str, pattern: str) -> bool:
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
-        return True
-    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
 
 
 _FP = re.compile(r"^[0-9a-f]{12}$")
@@ -1502,7 +1495,7 @@ class SecretsOptions(SizeLimitedOptions):
     ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off)."""
 
     baseline: str = Field(default=BASELINE_PATH, min_length=1)
-    skip_paths: tuple[str, ...] = ()
+    skip_paths: tuple[Glob, ...] = ()
     disable: tuple[str, ...] = ()
 
     @field_validator("disable")
@@ -1545,7 +1538,7 @@ class SecretsChecker(Checker):
             "accepted": [
                 i
                 for i, entry in enumerate(baseline.accepted)
-                if entry.path is None or _glob_match(path, entry.path)
+                if entry.path is None or path_matches(entry.path, path)
             ],
         }
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
@@ -1554,7 +1547,7 @@ class SecretsChecker(Checker):
         if path == self._baseline_path(ctx) or baseline.skips(path):
             return True
         skip_globs = ctx.options_as(SecretsOptions).skip_paths
-        return any(_glob_match(path, glob) for glob in skip_globs)
+        return any(path_matches(glob, path) for glob in skip_globs)
 
     def _baseline(self, ctx: CheckContext) -> Baseline:
         path = self._baseline_path(ctx)
