@@ -1,5 +1,8 @@
 """The secret scan: well-known credential formats and entropy-gated keyword assignments.
 
+The rule table and the word lists live in ``data/secret_rules.yml``, read and validated once
+when this module loads; this module holds the scanning logic, the baseline and the checker.
+
 Every finding names the rule, the path, the line and a short fingerprint (the first 12 hex
 digits of ``sha256(rule + NUL + value)``), never the value itself. Accepted findings live in a
 baseline file in the tree (``.evobot/secrets-baseline.json``); a line carrying the pragma
@@ -20,9 +23,11 @@ import string
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -30,6 +35,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity, options_error_text
@@ -88,69 +94,6 @@ _PLACEHOLDER_MARKS = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|(?-i:%[sdr])(?:\b|_)|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
     r"1234|abcd|qwerty|\{[^{}\s]+\}",
     re.IGNORECASE,
-)
-_PLACEHOLDER_WORDS = (
-    "changeme",
-    "change_me",
-    "change-me",
-    "changethis",
-    "placeholder",
-    "example",
-    "sample",
-    "dummy",
-    "redacted",
-    "replace",
-    "insert",
-    "your_",
-    "your-",
-    "yourpass",
-    "yourtoken",
-    "yourkey",
-    "yoursecret",
-    "notreal",
-    "not_real",
-    "not-real",
-    "secret",
-    "password",
-    "passwd",
-    "token",
-    "undefined",
-    "sensitive",
-    "default",
-    "os.environ",
-    "os.getenv",
-    "getenv(",
-    "process.env",
-    "environ[",
-    "env(",
-    "env[",
-    "vault:",
-    "ssm:",
-    "secretsmanager",
-)
-_PLACEHOLDER_TOKENS = frozenset(
-    {
-        "test",
-        "testing",
-        "fake",
-        "mock",
-        "foo",
-        "bar",
-        "baz",
-        "todo",
-        "fixme",
-        "tbd",
-        "none",
-        "null",
-        "nil",
-        "true",
-        "false",
-        "admin",
-        "letmein",
-        "hunter2",
-        "abc",
-        "xyz",
-    }
 )
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -309,12 +252,6 @@ def _refine_jwt(match: re.Match[str], value: str, text: str) -> _Candidate | Non
     return _Candidate(token, Severity.LOW if unsigned else Severity.MEDIUM)
 
 
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "host.docker.internal")  # noqa: S104
-_WEAK_URL_PASSWORDS = frozenset({"pass", "pwd", "pw", "password", "secret", "user", "root"})
-# Demo credentials that documentation everywhere uses (Oracle's scott/tiger and friends).
-_DEMO_PASSWORDS = ("tiger", "hunter2", "s3cr3t", "p4ssw0rd", "pa55word")
-
-
 def _dummy_url_password(password: str) -> bool:
     """A placeholder in a URL: a template or reference at any length, but a filler word
     (``mypassword``, ``secret123``) only in a short password; a long one that happens to
@@ -360,7 +297,6 @@ def _refine_npmrc(match: re.Match[str], value: str, text: str) -> _Candidate | N
 
 
 _CURL_WINDOW = 6  # a `-u` on a continuation line still belongs to the `curl` above it
-_WEAK_CURL_PASSWORDS = frozenset({"pass", "pwd", "pw", "test", "token", "changeit", "changeme"})
 
 
 def _split_credentials(raw: str) -> tuple[str, str] | None:
@@ -414,383 +350,135 @@ def _refine_uuid_key(match: re.Match[str], value: str, text: str) -> _Candidate 
     return _Candidate(value, Severity.HIGH)
 
 
-_C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+# --------------------------------------------------------------------------------------------
+# The rule table and word lists, from data/secret_rules.yml
 
-# Order matters: when two rules match overlapping text on one line, the earlier one wins, so the
-# specific formats come before the generic ones.
-_RULES: tuple[_Rule, ...] = (
-    _Rule(
-        "gcp-service-account-key",
-        "GCP service-account private key",
-        _C,
-        r'"private_key"\s*:\s*"-----BEGIN[ A-Z]*PRIVATE KEY-----',
-        ("private_key",),
-        group=0,
-        refine=_refine_private_key,
-    ),
-    _Rule(
-        "private-key",
-        "private key block",
-        _C,
-        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----",
-        ("private key",),
-        group=0,
-        refine=_refine_private_key,
-    ),
-    _Rule(
-        "aws-access-key-id",
-        "AWS access key id",
-        _H,
-        r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b",
-        ("akia", "asia", "abia", "acca"),
-    ),
-    _Rule(
-        "aws-secret-access-key",
-        "AWS secret access key",
-        _C,
-        r"(?i)(?:aws[a-z0-9_.-]{0,20}secret|secret_?access_?key)[a-z0-9_.-]*"
-        r"""["']?\s*(?:=|:|=>)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""",
-        ("secret",),
-        refine=_refine_high_entropy(4.0),
-    ),
-    _Rule(
-        "gcp-api-key",
-        "Google API key",
-        _H,
-        r"\b(AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])",
-        ("aiza",),
-    ),
-    _Rule(
-        "gcp-oauth-client-secret",
-        "Google OAuth client secret",
-        _H,
-        r"\b(GOCSPX-[0-9A-Za-z_\-]{28})(?![0-9A-Za-z_\-])",
-        ("gocspx-",),
-    ),
-    _Rule(
-        "azure-storage-account-key",
-        "Azure storage account key",
-        _C,
-        r"(?i)AccountKey\s*=\s*([A-Za-z0-9+/]{86}==)",
-        ("accountkey",),
-    ),
-    _Rule(
-        "azure-shared-access-key",
-        "Azure shared access key (Service Bus / Event Hubs connection string)",
-        _H,
-        r"(?i)SharedAccessKey\s*=\s*([A-Za-z0-9+/]{43}=)",
-        ("sharedaccesskey",),
-    ),
-    _Rule(
-        "azure-sas-token",
-        "Azure shared access signature",
-        _M,
-        r"[?&]sv=\d{4}-\d{2}-\d{2}[^\s\"'<>]{0,600}?[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})",
-        ("sig=",),
-    ),
-    _Rule(
-        "github-token",
-        "GitHub token",
-        _H,
-        r"\b(gh[pousr]_[A-Za-z0-9]{36,251})\b",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-    ),
-    _Rule(
-        "github-fine-grained-pat",
-        "GitHub fine-grained personal access token",
-        _H,
-        r"\b(github_pat_[A-Za-z0-9_]{70,251})\b",
-        ("github_pat_",),
-    ),
-    _Rule(
-        "gitlab-token",
-        "GitLab token",
-        _H,
-        r"\b(gl(?:pat|dt|rt|ptt|soat|cbt|ft)-[A-Za-z0-9_\-]{20,})",
-        ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glft-"),
-    ),
-    _Rule(
-        "slack-token",
-        "Slack token",
-        _H,
-        r"\b(xox[abposr]-[0-9]{6,}-[A-Za-z0-9-]{8,})",
-        ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-"),
-    ),
-    _Rule(
-        "slack-app-token",
-        "Slack app-level token",
-        _H,
-        r"\b(xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{32,})",
-        ("xapp-",),
-    ),
-    _Rule(
-        "slack-webhook",
-        "Slack incoming webhook URL",
-        _M,
-        r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,})",
-        ("hooks.slack.com",),
-    ),
-    _Rule(
-        "stripe-live-key",
-        "Stripe live secret key",
-        _C,
-        r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,247})\b",
-        ("sk_live_", "rk_live_"),
-    ),
-    _Rule(
-        "stripe-test-key",
-        "Stripe test-mode secret key",
-        _L,
-        r"\b((?:sk|rk)_test_[0-9A-Za-z]{20,247})\b",
-        ("sk_test_", "rk_test_"),
-    ),
-    _Rule(
-        "stripe-webhook-secret",
-        "Stripe webhook signing secret",
-        _M,
-        r"\b(whsec_[A-Za-z0-9]{32,})\b",
-        ("whsec_",),
-    ),
-    _Rule(
-        "npm-token",
-        "npm access token",
-        _H,
-        r"\b(npm_[A-Za-z0-9]{36})\b",
-        ("npm_",),
-    ),
-    _Rule(
-        "npmrc-auth-token",
-        "npm registry auth token",
-        _H,
-        r"""_authToken\s*=\s*["']?([^\s"']{16,})""",
-        ("_authtoken",),
-        refine=_refine_npmrc,
-    ),
-    _Rule(
-        "pypi-token",
-        "PyPI upload token",
-        _H,
-        r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
-        ("pypi-age",),
-    ),
-    _Rule(
-        "pypi-test-token",
-        "TestPyPI upload token",
-        _L,
-        r"\b(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,})",
-        ("pypi-age",),
-    ),
-    _Rule(
-        "twilio-api-key",
-        "Twilio API key",
-        _M,
-        r"\b(SK[0-9a-f]{32})\b",
-        ("sk",),
-    ),
-    _Rule(
-        "twilio-auth-token",
-        "Twilio auth token",
-        _H,
-        r"(?i)twilio[a-z0-9_.-]*(?:token|secret)[a-z0-9_.-]*[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32})\b",
-        ("twilio",),
-    ),
-    _Rule(
-        "sendgrid-api-key",
-        "SendGrid API key",
-        _H,
-        r"\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
-        ("sg.",),
-    ),
-    _Rule(
-        "openai-api-key",
-        "OpenAI API key",
-        _H,
-        r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,})",
-        ("t3blbkfj",),
-    ),
-    _Rule(
-        "anthropic-api-key",
-        "Anthropic API key",
-        _H,
-        r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,})",
-        ("sk-ant-",),
-    ),
-    _Rule(
-        "huggingface-token",
-        "Hugging Face access token",
-        _H,
-        r"\b(hf_[A-Za-z]{34})\b",
-        ("hf_",),
-    ),
-    _Rule(
-        "mailchimp-api-key",
-        "Mailchimp API key",
-        _M,
-        r"\b([0-9a-f]{32}-us[0-9]{1,2})\b",
-        ("-us",),
-    ),
-    _Rule(
-        "shopify-token",
-        "Shopify access token",
-        _H,
-        r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b",
-        ("shpat_", "shpca_", "shppa_", "shpss_"),
-    ),
-    _Rule(
-        "digitalocean-token",
-        "DigitalOcean token",
-        _H,
-        r"\b(do[por]_v1_[a-f0-9]{64})\b",
-        ("dop_v1_", "doo_v1_", "dor_v1_"),
-    ),
-    _Rule(
-        "telegram-bot-token",
-        "Telegram bot token",
-        _M,
-        r"\b([0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
-        (":aa",),
-    ),
-    _Rule(
-        "putty-private-key",
-        "PuTTY private key file",
-        _C,
-        r"PuTTY-User-Key-File-\d+: \S+",
-        ("putty-user-key-file",),
-        group=0,
-        refine=_refine_putty,
-    ),
-    _Rule(
-        "age-secret-key",
-        "age secret key",
-        _C,
-        r"\b(AGE-SECRET-KEY-1[0-9A-Z]{58})\b",
-        ("age-secret-key-1",),
-    ),
-    _Rule(
-        "vault-token",
-        "HashiCorp Vault token",
-        _H,
-        r"\b(hv[sb]\.[A-Za-z0-9_-]{24,})",
-        ("hvs.", "hvb."),
-    ),
-    _Rule(
-        "terraform-cloud-token",
-        "Terraform Cloud / Enterprise API token",
-        _H,
-        r"\b([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,})",
-        (".atlasv1.",),
-    ),
-    _Rule(
-        "databricks-token",
-        "Databricks personal access token",
-        _H,
-        r"\b(dapi[a-f0-9]{32}(?:-\d)?)\b",
-        ("dapi",),
-    ),
-    _Rule(
-        "doppler-token",
-        "Doppler token",
-        _H,
-        r"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44})\b",
-        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
-    ),
-    _Rule(
-        "linear-api-key",
-        "Linear API key",
-        _H,
-        r"\b(lin_api_[A-Za-z0-9]{40})\b",
-        ("lin_api_",),
-    ),
-    _Rule(
-        "postman-api-key",
-        "Postman API key",
-        _H,
-        r"\b(PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b",
-        ("pmak-",),
-    ),
-    _Rule(
-        "grafana-token",
-        "Grafana Cloud or service-account token",
-        _H,
-        r"\b(glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
-        ("glc_", "glsa_"),
-    ),
-    _Rule(
-        "new-relic-key",
-        "New Relic user API key",
-        _H,
-        r"\b(NRAK-[A-Z0-9]{27})\b",
-        ("nrak-",),
-    ),
-    _Rule(
-        "discord-webhook",
-        "Discord webhook URL",
-        _M,
-        r"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{60,})",
-        ("discord",),
-    ),
-    _Rule(
-        "jwt",
-        "JSON Web Token",
-        _M,
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-        ("eyj",),
-        group=0,
-        refine=_refine_jwt,
-    ),
-    _Rule(
-        "authorization-header",
-        "credential in an Authorization header",
-        _M,
-        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)\s+"
-        r"([A-Za-z0-9._~+/=-]{16,})",
-        ("authorization",),
-        refine=_refine_auth_header,
-    ),
-    _Rule(
-        "heroku-api-key",
-        "Heroku API key",
-        _H,
-        r"(?i)heroku[\w.\-]{0,20}(?:key|token|secret|api|auth|pass)[\w.\-]{0,10}[\"']?[ \t]*"
-        r"(?:=|:|=>|:=)[ \t]*[\"']?"
-        r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9a-f-])",
-        ("heroku",),
-        refine=_refine_uuid_key,
-    ),
-    _Rule(
-        "heroku-api-key",
-        "Heroku API key",
-        _H,
-        r"\b(HRKU-AA[0-9A-Za-z_-]{58})(?![0-9A-Za-z_-])",
-        ("hrku-aa",),
-    ),
-    _Rule(
-        "docker-config-auth",
-        "registry credentials in a Docker config.json (auths.*.auth)",
-        _H,
-        r'"auth"\s*:\s*"([A-Za-z0-9+/]{6,}={0,2})"',
-        ('"auth"',),
-        refine=_refine_docker_auth,
-    ),
-    _Rule(
-        "curl-basic-auth",
-        "password on a curl command line (-u/--user)",
-        _H,
-        r"(?<![\w-])(?:-u|--user)(?:=|[ \t]{1,5})((?:\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'])+)",
-        ("-u", "--user"),
-        refine=_refine_curl_user,
-    ),
-    _Rule(
-        "connection-string-password",
-        "password in a connection URL",
-        _H,
-        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@'\"<>]{0,64}):"
-        r"(?P<password>[^\s/?#@'\"<>]{1,128})@(?P<host>[^\s/?#'\"<>:@]+)",
-        ("://",),
-        group="password",
-        refine=_refine_connection,
-    ),
-)
+
+class _DataModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# The refine steps a rule of the data file may name; `high-entropy` takes its `min_entropy`.
+_REFINES: dict[str, Refine] = {
+    "private-key": _refine_private_key,
+    "putty": _refine_putty,
+    "jwt": _refine_jwt,
+    "connection": _refine_connection,
+    "auth-header": _refine_auth_header,
+    "npmrc": _refine_npmrc,
+    "curl-user": _refine_curl_user,
+    "docker-auth": _refine_docker_auth,
+    "uuid-key": _refine_uuid_key,
+}
+
+
+class _RuleData(_DataModel):
+    """One rule as the data file states it."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    title: str = Field(min_length=1)
+    severity: Severity
+    pattern: str
+    keywords: tuple[str, ...] = Field(min_length=1)
+    group: int | str = 1
+    refine: str | None = None
+    min_entropy: float | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regex: {exc}") from None
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not k or k != k.lower() for k in value):
+            raise ValueError("keywords are non-empty lowercase literals")
+        return value
+
+    @model_validator(mode="after")
+    def _known_refine(self) -> _RuleData:
+        if self.refine == "high-entropy":
+            if self.min_entropy is None:
+                raise ValueError("refine 'high-entropy' needs a min_entropy")
+        elif self.min_entropy is not None:
+            raise ValueError("min_entropy goes with refine 'high-entropy' only")
+        elif self.refine is not None and self.refine not in _REFINES:
+            raise ValueError(f"no such refine step {self.refine!r}")
+        return self
+
+    def rule(self) -> _Rule:
+        refine: Refine | None = None
+        if self.refine == "high-entropy" and self.min_entropy is not None:
+            refine = _refine_high_entropy(self.min_entropy)
+        elif self.refine is not None:
+            refine = _REFINES[self.refine]
+        return _Rule(
+            self.id, self.title, self.severity, self.pattern, self.keywords, self.group, 0, refine
+        )
+
+
+class _WordLists(_DataModel):
+    """The word lists the value and key heuristics read."""
+
+    placeholder_words: tuple[str, ...]  # looks_placeholder: a substring marks filler
+    placeholder_tokens: frozenset[str]  # looks_placeholder: whole filler words
+    local_hosts: tuple[str, ...]  # _refine_connection: a local database is medium
+    weak_url_passwords: frozenset[str]  # _refine_connection, _refine_uuid_key
+    demo_passwords: tuple[str, ...]  # _refine_connection: scott/tiger and friends
+    weak_curl_passwords: frozenset[str]  # _refine_curl_user
+    assignment_keywords: tuple[str, ...]  # the generic rule runs on lines holding one
+    key_substrings: tuple[str, ...]  # _secret_key: a name segment containing one
+    key_segments: frozenset[str]  # _secret_key: a whole name segment
+    key_pairs: frozenset[tuple[str, str]]  # _secret_key: two adjacent segments
+    key_last_excluded: frozenset[str]  # _secret_key: `db_password_url` names no secret
+    key_first_excluded: frozenset[str]  # _secret_key: `max_password_length` neither
+    code_suffixes: tuple[str, ...]  # where only a quoted value is an assignment
+    prose_suffixes: tuple[str, ...]  # prose, where `name: value` is a sentence
+    doc_example_digests: frozenset[str]  # _documentation_example (sha256 prefixes)
+    contextual_rules: frozenset[str]  # reported as low in test code
+
+
+class _SecretData(_DataModel):
+    rules: tuple[_RuleData, ...] = Field(min_length=1)
+    words: _WordLists
+
+    @model_validator(mode="after")
+    def _known_contextual_rules(self) -> _SecretData:
+        # One id may have several rules (two spellings of one credential); it is one finding.
+        unknown = sorted(self.words.contextual_rules - {r.id for r in self.rules})
+        if unknown:
+            raise ValueError(f"contextual_rules names no such rule {unknown[0]!r}")
+        return self
+
+
+_DATA_FILE = resources.files("bot.checks").joinpath("data/secret_rules.yml")
+_DATA_BYTES = _DATA_FILE.read_bytes()
+# Read and validated once, when the module loads; a broken file is a packaging bug.
+_DATA = _SecretData.model_validate(yaml.safe_load(_DATA_BYTES))
+
+_RULES: tuple[_Rule, ...] = tuple(r.rule() for r in _DATA.rules)
+_PLACEHOLDER_WORDS = _DATA.words.placeholder_words
+_PLACEHOLDER_TOKENS = _DATA.words.placeholder_tokens
+_LOCAL_HOSTS = _DATA.words.local_hosts
+_WEAK_URL_PASSWORDS = _DATA.words.weak_url_passwords
+_DEMO_PASSWORDS = _DATA.words.demo_passwords
+_WEAK_CURL_PASSWORDS = _DATA.words.weak_curl_passwords
+_ASSIGNMENT_KEYWORDS = _DATA.words.assignment_keywords
+_KEY_SUBSTRINGS = _DATA.words.key_substrings
+_KEY_SEGMENTS = _DATA.words.key_segments
+_KEY_PAIRS = _DATA.words.key_pairs
+_KEY_LAST_EXCLUDED = _DATA.words.key_last_excluded
+_KEY_FIRST_EXCLUDED = _DATA.words.key_first_excluded
+_CODE_SUFFIXES = _DATA.words.code_suffixes
+_QUOTED_ONLY_SUFFIXES = (*_CODE_SUFFIXES, *_DATA.words.prose_suffixes)
+_DOC_EXAMPLE_DIGESTS = _DATA.words.doc_example_digests
+_CONTEXTUAL_RULES = _DATA.words.contextual_rules
+
 
 # The generic rule: a secret-sounding name assigned a literal in code, YAML, .env, JSON, TOML.
 _ASSIGNMENT = re.compile(
@@ -810,204 +498,7 @@ _XML_ASSIGNMENTS = (
         r"\bkey\s*=\s*\"(?P<key>[A-Za-z_][\w.:\-]{0,80})\"\s+value\s*=\s*\"(?P<qv>[^\"\n]{1,400})\""
     ),
 )
-_ASSIGNMENT_KEYWORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "pwd",
-    "pass",
-    "secret",
-    "token",
-    "key",
-    "credential",
-    "auth",
-)
-_KEY_SUBSTRINGS = ("password", "passwd", "passphrase", "secret")
-_KEY_SEGMENTS = frozenset({"pwd", "pass", "pw", "token", "apikey", "credential", "credentials"})
-_KEY_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("access", "key"),
-        ("private", "key"),
-        ("auth", "key"),
-        ("auth", "token"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("account", "key"),
-        ("app", "key"),
-    }
-)
-_KEY_LAST_EXCLUDED = frozenset(
-    [
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "file",
-        "filename",
-        "dir",
-        "name",
-        "id",
-        "ids",
-        "type",
-        "length",
-        "len",
-        "size",
-        "count",
-        "env",
-        "var",
-        "field",
-        "header",
-        "param",
-        "prefix",
-        "suffix",
-        "format",
-        "hash",
-        "hashed",
-        "digest",
-        "sha",
-        "checksum",
-        "regex",
-        "pattern",
-        "policy",
-        "expiry",
-        "expires",
-        "expiration",
-        "ttl",
-        "timeout",
-        "lifetime",
-        "source",
-        "kind",
-        "version",
-        "label",
-        "ref",
-        "arn",
-        "location",
-        "algorithm",
-        "alg",
-        "scope",
-        "scopes",
-        "min",
-        "max",
-        "limit",
-        "template",
-        "mode",
-        "method",
-        "store",
-        "provider",
-        "rotation",
-        "required",
-        "enabled",
-        "question",
-        "prompt",
-        "description",
-        "help",
-        "hint",
-        "placeholder",
-        "validator",
-        "strength",
-        "class",
-        "cls",
-        "model",
-        "schema",
-        "widget",
-        "input",
-        "form",
-        "error",
-        "errors",
-        "message",
-        "msg",
-        "rule",
-        "rules",
-        "reset",
-        "manager",
-        "backend",
-        "handler",
-        "factory",
-        "generator",
-        "loader",
-        "getter",
-        "setter",
-        "fn",
-        "func",
-        "callback",
-        "usage",
-        "exchange",
-        "last",
-        "last4",
-        "last8",
-        "eight",
-        "four",
-        "at",
-        "on",
-        "date",
-        "time",
-        "timestamp",
-        "created",
-        "updated",
-        "expired",
-        "issued",
-    ]
-)
-_KEY_FIRST_EXCLUDED = frozenset(
-    [
-        "max",
-        "min",
-        "num",
-        "is",
-        "has",
-        "use",
-        "enable",
-        "enabled",
-        "require",
-        "required",
-        "allow",
-        "show",
-        "validate",
-        "check",
-        "get",
-        "set",
-        "no",
-        "skip",
-        "hide",
-    ]
-)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_CODE_SUFFIXES = (
-    ".py",
-    ".pyi",
-    ".js",
-    ".mjs",
-    ".cjs",
-    ".ts",
-    ".tsx",
-    ".jsx",
-    ".go",
-    ".java",
-    ".kt",
-    ".kts",
-    ".scala",
-    ".rb",
-    ".php",
-    ".cs",
-    ".rs",
-    ".swift",
-    ".c",
-    ".h",
-    ".cc",
-    ".cpp",
-    ".hpp",
-    ".m",
-    ".groovy",
-    ".dart",
-    ".lua",
-    ".jinja",
-    ".j2",
-    ".html",
-)
-# Prose, where `name: value` is a sentence, not an assignment.
-_QUOTED_ONLY_SUFFIXES = (*_CODE_SUFFIXES, ".md", ".rst", ".adoc", ".txt")
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|specs?|__tests__|testdata|test_data|fixtures?|mocks?)/"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:spec|test)\.[a-z]+|conftest\.py)$"
@@ -1091,22 +582,6 @@ _COMPILED: tuple[tuple[_Rule, re.Pattern[str], Refine], ...] = tuple(
     (rule, re.compile(rule.pattern, rule.flags), rule.refine or _refine_format(rule.severity))
     for rule in _RULES
 )
-# Credentials published in providers' documentation, which docs and tutorials everywhere quote:
-# reported at info, never as secrets. Held as sha256 prefixes so that no scanner of this
-# repository meets the values themselves. They are AWS's example key ids and secret keys
-# (AKIAIOSFODNN7EXAMPLE, AKIAI44QH8DHBEXAMPLE and their wJalrXUtnFEMI…/je7MtGbClwBF… secrets),
-# Stripe's two documentation test keys, and jwt.io's example token.
-_DOC_EXAMPLE_DIGESTS = frozenset(
-    {
-        "1a5d44a2dca19669d72edf4c4f1c27c4",
-        "78314b11be2e581549ac1c4f616563fa",
-        "c6ea27c534f993d31f0aef882e3d200e",
-        "e21b597ba6b9cafa59d9ebc4d65c0385",
-        "2cafc0970149a84f3b9e62eaf169f36f",
-        "f2d6ca16515033e5dce14eba840b979d",
-        "7f75367e7881255134e1375e723d1dea",
-    }
-)
 _DOC_EXAMPLE_NOTE = "a published documentation example, not a secret"
 # jwt.io's example claims, whatever the signature (its key is the page's default secret).
 _JWT_IO_CLAIMS = {"sub": "1234567890", "name": "John Doe"}
@@ -1126,15 +601,12 @@ def _documentation_example(rule: str, value: str) -> bool:
     return False
 
 
-# Rules whose hits in test code are usually fixtures: reported there, but only as low.
-_CONTEXTUAL_RULES = frozenset({"connection-string-password", "authorization-header", "jwt"})
-
-
 def _rules_digest() -> str:
     """A digest of the rule table, the word lists and thresholds, and this module's source (so a
     changed heuristic invalidates cached verdicts even if nobody bumps the engine revision)."""
     h = hashlib.sha256(_ENGINE_REVISION.encode())
     h.update(Path(__file__).read_bytes())
+    h.update(_DATA_BYTES)
     for rule in _RULES:
         refine = "-"
         if rule.refine is not None:
