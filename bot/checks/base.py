@@ -6,6 +6,8 @@ time implement :meth:`Checker.check_file`, whose result the content-addressed ca
 cheaper in one batch (ruff, bandit) override :meth:`Checker.check_files`; checkers that read
 other files to judge one (imports) say which in :meth:`Checker.dependencies`, and
 :meth:`Checker.dependency_fingerprint` turns that (by default with the path) into the key part.
+A checker declares its options model in :attr:`Checker.options_model` and reads them, typed,
+from :attr:`CheckContext.options`; the config digest covers them.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
-"""Which findings block an evolution PR: per-checker switches, a severity threshold, ignores.
+"""Which findings block an evolution PR: per-checker switches and options, a severity
+threshold, ignores.
 
 The policy comes from an org default file and the consumer's `.evobot.yml` `checks:` section
-(the consumer's values win key by key; ignores from both apply). :meth:`Policy.evaluate` turns
-findings into a :class:`Verdict` that says pass or fail and why.
+(the consumer's values win key by key; ignores from both apply). :func:`load_policy` validates
+each source, then the merge, including every checker's options into that checker's model
+(:mod:`bot.checks.options`), so a mistake is reported once, at load, naming the file and key
+path. :meth:`Policy.evaluate` turns findings into a :class:`Verdict` that says pass or fail and
+why. Ignore paths use evobot's one path-glob dialect (:mod:`bot.template.globs`).
 """
 
 from __future__ import annotations

@@ -114,7 +114,8 @@ def run_checks(
     the ones whose dependency fingerprint differs between ``base`` and ``tree`` (by the
     fingerprint's contract the others' findings are what they were), and makes a checker whose
     config digest differs between the two (its configuration in the tree was edited) judge
-    every file it applies to.
+    every file it applies to. Each checker gets its typed options from ``policy``; ``types``
+    turns on the validator's ``types`` option (mypy) for this run.
     """
     if checkers is None:
         from bot.checks.registry import default_checkers

@@ -602,8 +602,9 @@ def _documentation_example(rule: str, value: str) -> bool:
 
 
 def _rules_digest() -> str:
-    """A digest of the rule table, the word lists and thresholds, and this module's source (so a
-    changed heuristic invalidates cached verdicts even if nobody bumps the engine revision)."""
+    """A digest of the data file, the rule table, the word lists and thresholds, and this
+    module's source (so a changed rule or heuristic invalidates cached verdicts even if nobody
+    bumps the engine revision)."""
     h = hashlib.sha256(_ENGINE_REVISION.encode())
     h.update(Path(__file__).read_bytes())
     h.update(_DATA_BYTES)

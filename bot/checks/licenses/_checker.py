@@ -1,4 +1,5 @@
-"""The license checker: SPDX headers, license files and dependency licenses judged by the policy."""
+"""The license checker: SPDX headers, license files and dependency licenses, judged by the
+license policy."""
 
 from __future__ import annotations
 

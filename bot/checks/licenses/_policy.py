@@ -1,4 +1,5 @@
-"""SPDX expressions and the license policy: which licenses are allowed, denied or to review."""
+"""SPDX expressions, the licenses checker's options, and the license policy deciding which
+licenses are allowed, denied or to review."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Recognising license texts (LICENSE, COPYING…) against bundled canonical texts and phrases."""
+"""Recognising license texts (LICENSE, COPYING…) against bundled canonical texts and
+distinctive phrases."""
 
 from __future__ import annotations
 
