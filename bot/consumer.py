@@ -66,6 +66,13 @@ class RolloutSettings(_Model):
         return value
 
 
+def _protect_glob(pattern: str) -> str:
+    """A `protect` entry is a glob in evobot's one path dialect (bot.template.globs)."""
+    from bot.template.globs import validate_glob  # bot.template imports this module
+
+    return validate_glob(pattern)
+
+
 def _outside_git_dir(pattern: str) -> str:
     """A `protect` entry may not name git's own directory: evobot never writes there."""
     rule = git_dir_rule(pattern)
@@ -85,7 +92,9 @@ class ConsumerConfig(_Model):
     version: TemplateVersion
     answers: dict[str, Any] = Field(default_factory=dict)
     rollout: RolloutSettings = Field(default_factory=RolloutSettings)
-    protect: list[Annotated[str, AfterValidator(_outside_git_dir)]] = Field(default_factory=list)
+    protect: list[
+        Annotated[str, AfterValidator(_protect_glob), AfterValidator(_outside_git_dir)]
+    ] = Field(default_factory=list)
     checks: dict[str, Any] | None = Field(
         default=None, description="check policy overrides; validated by bot.checks.policy"
     )

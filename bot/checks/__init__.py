@@ -1,5 +1,5 @@
-"""Checks over an evolved tree: the checkers, the policy that judges their findings, the
-content-addressed cache, and the runner that ties them together."""
+"""Checks over an evolved tree: the checkers and their typed options, the policy that judges
+their findings, the content-addressed cache, and the runner that ties them together."""
 
 from __future__ import annotations
 

@@ -21,12 +21,13 @@ from typing import Any, ClassVar
 
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
-from bot.checks.limits import max_file_bytes, split_by_size
+from bot.checks.base import CheckContext, Checker, Finding, Severity
+from bot.checks.limits import split_by_size
+from bot.checks.options import CheckerOptions, SizeLimitedOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["SEVERITY_MAP", "BanditChecker"]
+__all__ = ["SEVERITY_MAP", "BanditChecker", "BanditOptions"]
 
 # (bandit severity, bandit confidence) -> evobot severity.
 SEVERITY_MAP: dict[tuple[str, str], Severity] = {
@@ -87,11 +88,21 @@ def _exclude_patterns(tree: Mapping[str, File]) -> list[str]:
     return sorted(set(patterns))
 
 
+class BanditOptions(SizeLimitedOptions):
+    """bandit takes only ``max_file_bytes`` here: its tests are configured in the service's
+    pyproject.toml (``[tool.bandit]``) or .bandit."""
+
+    configured_elsewhere: ClassVar[str] = (
+        "configure bandit's tests in the service's pyproject.toml ([tool.bandit]) or .bandit"
+    )
+
+
 class BanditChecker(Checker):
     """bandit over Python files, severity and confidence folded by :data:`SEVERITY_MAP`."""
 
     name: ClassVar[str] = "bandit"
     version: ClassVar[str] = f"1.0.1+bandit-{_bandit_version()}"
+    options_model: ClassVar[type[CheckerOptions]] = BanditOptions
 
     def __init__(self) -> None:
         self._patterns = PerTree(_exclude_patterns)
@@ -100,16 +111,9 @@ class BanditChecker(Checker):
         return path.endswith(".py")
 
     def config_digest(self, ctx: CheckContext) -> str:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            ("max_file_bytes",),
-            hint="bandit takes only max_file_bytes here: configure its tests in the "
-            "service's pyproject.toml ([tool.bandit]) or .bandit",
-        )
         blob = json.dumps(
             {
-                "settings": dict(ctx.settings),
+                "options": ctx.options_as(BanditOptions).model_dump(mode="json"),
                 "map": sorted((f"{k[0]}/{k[1]}", v.value) for k, v in SEVERITY_MAP.items()),
                 "pyproject": _pyproject_bandit(ctx.tree),
                 "ini": _ini_options(ctx.tree),
@@ -136,22 +140,14 @@ class BanditChecker(Checker):
         return self.check_files([path], ctx).get(path, [])
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            ("max_file_bytes",),
-            hint="bandit takes only max_file_bytes here: configure its tests in the "
-            "service's pyproject.toml ([tool.bandit]) or .bandit",
-        )
+        options = ctx.options_as(BanditOptions)
         results: dict[str, list[Finding]] = {p: [] for p in paths}
         patterns = self._exclude_patterns(ctx)
         # bandit's own rule for explicitly named files, applied to the tree path (bandit would
         # apply it to the temporary path, whose directory name is not the consumer's).
         judged = [p for p in paths if not any(fnmatch.fnmatch(p, g) or g in p for g in patterns)]
         # bandit parses in this process: the size cap is what bounds its memory.
-        judged, over = split_by_size(
-            self.name, judged, ctx.tree, max_file_bytes(self.name, ctx.settings)
-        )
+        judged, over = split_by_size(self.name, judged, ctx.tree, options.max_file_bytes)
         results.update(over)
         if not judged:
             return results

@@ -6,6 +6,8 @@ time implement :meth:`Checker.check_file`, whose result the content-addressed ca
 cheaper in one batch (ruff, bandit) override :meth:`Checker.check_files`; checkers that read
 other files to judge one (imports) say which in :meth:`Checker.dependencies`, and
 :meth:`Checker.dependency_fingerprint` turns that (by default with the path) into the key part.
+A checker declares its options model in :attr:`Checker.options_model` and reads them, typed,
+from :attr:`CheckContext.options`; the config digest covers them.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
+from bot.checks.options import CheckerOptions
 from bot.errors import CheckError
 from bot.tree import File
 
-__all__ = ["CheckContext", "Checker", "Finding", "Severity", "refuse_unknown_settings"]
+__all__ = ["CheckContext", "Checker", "Finding", "Severity", "options_error_text"]
+
+OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
 
 class Severity(enum.StrEnum):
@@ -56,18 +61,33 @@ class Finding(BaseModel):
 
 @dataclass(frozen=True)
 class CheckContext:
-    """What a checker sees: the whole tree, the paths to judge, and its own settings."""
+    """What a checker sees: the whole tree, the paths to judge, and its own typed options."""
 
     tree: Mapping[str, File]
     paths: Sequence[str]
-    settings: Mapping[str, Any] = field(default_factory=dict)
+    options: CheckerOptions = field(default_factory=CheckerOptions)
+
+    def options_as(self, model: type[OptionsT]) -> OptionsT:
+        """The options as ``model`` (the checker's own options class).
+
+        The policy hands each checker an instance of its own model; a context built without
+        options (a test, a caller outside the runner) gets that model's defaults.
+        """
+        if isinstance(self.options, model):
+            return self.options
+        try:
+            return model.model_validate(self.options.model_dump(exclude_unset=True))
+        except ValidationError as exc:
+            raise CheckError(options_error_text(exc, "options")) from None
 
 
 class Checker(ABC):
-    """Base class of every checker. Subclasses set ``name`` and ``version``."""
+    """Base class of every checker. Subclasses set ``name``, ``version`` and, when they take
+    options besides ``max_file_bytes``, ``options_model``."""
 
     name: ClassVar[str]
     version: ClassVar[str]
+    options_model: ClassVar[type[CheckerOptions]] = CheckerOptions
 
     def applies_to(self, path: str) -> bool:
         """Whether this checker looks at ``path`` at all (by default, every file)."""
@@ -75,7 +95,7 @@ class Checker(ABC):
 
     def config_digest(self, ctx: CheckContext) -> str:
         """A digest of everything besides the file itself that changes this checker's verdict."""
-        blob = json.dumps(dict(ctx.settings), sort_keys=True, default=str).encode()
+        blob = json.dumps(ctx.options.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
@@ -107,10 +127,14 @@ class Checker(ABC):
         return {p: self.check_file(p, ctx.tree[p], ctx) for p in paths}
 
 
-def refuse_unknown_settings(
-    checker: str, settings: Mapping[str, Any], known: Sequence[str], *, hint: str
-) -> None:
-    """Refuse policy `options` a checker does not read, rather than silently ignore them."""
-    unknown = sorted(set(settings) - set(known))
-    if unknown:
-        raise CheckError(f"{checker}: unknown setting {unknown[0]!r}", hint=hint)
+def options_error_text(exc: ValidationError, where: str, *, sep: str = ".") -> str:
+    """A pydantic error as ``where<sep>key.path: what is wrong`` lines, in plain words."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        else:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}{sep}{loc}: {msg}" if loc else f"{where}: {msg}")
+    return "\n".join(lines)

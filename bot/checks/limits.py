@@ -1,55 +1,31 @@
 """Size and memory limits every checker applies, so one huge file cannot exhaust the worker.
 
-A file over a checker's ``max_file_bytes`` (policy option, default 1 MiB) is not analysed: it
-gets one info finding saying so, never an error that blocks. Tools run in a subprocess (ruff,
-mypy) run under an address-space ceiling, ``max_memory_mb`` (default 2048); a run that hits it
-is reported as a checker that could not run, naming the limit.
+A file over a checker's ``max_file_bytes`` option (default 1 MiB, see
+:mod:`bot.checks.options`) is not analysed: it gets one info finding saying so, never an error
+that blocks. Tools run in a subprocess (ruff, mypy) run under an address-space ceiling,
+``max_memory_mb`` (default 2048); a run that hits it is reported as a checker that could not
+run, naming the limit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 from bot.checks.base import Finding, Severity
-from bot.errors import CheckError
+from bot.checks.options import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_MEMORY_MB
 from bot.tree import File
 
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "DEFAULT_MAX_MEMORY_MB",
     "TOO_LARGE",
-    "max_file_bytes",
-    "max_memory_mb",
     "memory_ceiling",
     "out_of_memory",
     "split_by_size",
     "too_large",
 ]
 
-DEFAULT_MAX_FILE_BYTES = 1024 * 1024
-DEFAULT_MAX_MEMORY_MB = 2048
 TOO_LARGE = "file-too-large"
-
-
-def _positive_int(checker: str, settings: Mapping[str, Any], name: str, default: int) -> int:
-    value = settings.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise CheckError(
-            f"{checker}: the {name!r} setting must be a positive integer, not {value!r}",
-            hint=f"set checks: checkers: {checker}: options: {name}: in .evobot.yml",
-        )
-    return value
-
-
-def max_file_bytes(checker: str, settings: Mapping[str, Any]) -> int:
-    """The checker's file size cap from its policy options (``max_file_bytes``)."""
-    return _positive_int(checker, settings, "max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-
-
-def max_memory_mb(checker: str, settings: Mapping[str, Any]) -> int:
-    """The address-space ceiling, in MiB, of the checker's subprocesses (``max_memory_mb``)."""
-    return _positive_int(checker, settings, "max_memory_mb", DEFAULT_MAX_MEMORY_MB)
 
 
 def too_large(checker: str, path: str, size: int, limit: int) -> Finding:

@@ -1,8 +1,12 @@
-"""Which findings block an evolution PR: per-checker switches, a severity threshold, ignores.
+"""Which findings block an evolution PR: per-checker switches and options, a severity
+threshold, ignores.
 
 The policy comes from an org default file and the consumer's `.evobot.yml` `checks:` section
-(the consumer's values win key by key; ignores from both apply). :meth:`Policy.evaluate` turns
-findings into a :class:`Verdict` that says pass or fail and why.
+(the consumer's values win key by key; ignores from both apply). :func:`load_policy` validates
+each source, then the merge, including every checker's options into that checker's model
+(:mod:`bot.checks.options`), so a mistake is reported once, at load, naming the file and key
+path. :meth:`Policy.evaluate` turns findings into a :class:`Verdict` that says pass or fail and
+why. Ignore paths use evobot's one path-glob dialect (:mod:`bot.template.globs`).
 """
 
 from __future__ import annotations
@@ -11,14 +15,25 @@ import fnmatch
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
-from bot.checks.base import Finding, Severity
-from bot.consumer import pydantic_error_text
+from bot.checks.base import Finding, Severity, options_error_text
+from bot.checks.options import CheckerOptions
 from bot.errors import CheckError
+from bot.template.globs import path_matches, validate_glob
+
+OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
 __all__ = [
     "CheckerPolicy",
@@ -34,23 +49,28 @@ class _Model(BaseModel):
 
 
 class CheckerPolicy(_Model):
-    """One checker's switch, its own blocking threshold, and options passed to it as settings."""
+    """One checker's switch, its own blocking threshold, and its options as written.
+
+    The options are validated into the checker's own model (:mod:`bot.checks.options`) when
+    the policy loads; :meth:`Policy.options_for` hands out the typed result.
+    """
 
     enabled: bool = True
     block_on: Severity | None = Field(
         default=None, description="minimum blocking severity for this checker; policy's if None"
     )
     options: dict[str, Any] = Field(
-        default_factory=dict, description="checker-specific settings (CheckContext.settings)"
+        default_factory=dict, description="checker-specific options, as written"
     )
 
 
 class IgnoreRule(_Model):
-    """An accepted finding: checker and rule (globs allowed), optionally a path glob; a reason."""
+    """An accepted finding: checker and rule (shell-style name patterns allowed), optionally a
+    path glob in evobot's one path dialect (:mod:`bot.template.globs`); a reason."""
 
     checker: str = Field(min_length=1)
     rule: str = Field(min_length=1)
-    path: str | None = None
+    path: Annotated[str, AfterValidator(validate_glob)] | None = None
     reason: str
 
     @field_validator("reason")
@@ -65,17 +85,7 @@ class IgnoreRule(_Model):
             return False
         if not fnmatch.fnmatchcase(finding.rule, self.rule):
             return False
-        return self.path is None or _path_matches(finding.path, self.path)
-
-
-def _path_matches(path: str, pattern: str) -> bool:
-    # fnmatch's `*` crosses `/`, so `tests/*` and `tests/**` both cover a whole directory;
-    # a pattern without a slash also matches the file name anywhere, like .gitignore.
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
-        return True
-    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
+        return self.path is None or path_matches(self.path, finding.path)
 
 
 @dataclass(frozen=True)
@@ -94,12 +104,22 @@ class Policy(_Model):
     block_on: Severity = Severity.HIGH
     checkers: dict[str, CheckerPolicy] = Field(default_factory=dict)
     ignore: list[IgnoreRule] = Field(default_factory=list)
+    # Each checker's options validated into its model by load_policy (name -> options).
+    _typed: dict[str, CheckerOptions] = PrivateAttr(default_factory=dict)
 
     def for_checker(self, name: str) -> CheckerPolicy:
         return self.checkers.get(name, CheckerPolicy())
 
     def enabled(self, name: str) -> bool:
         return self.for_checker(name).enabled
+
+    def options_for(self, name: str, model: type[OptionsT]) -> OptionsT:
+        """The checker's options as ``model``: validated when the policy loaded, or now (with
+        the same error) for a policy built in code."""
+        typed = self._typed.get(name)
+        if isinstance(typed, model):
+            return typed
+        return _typed_options(name, self.for_checker(name).options, model, "check policy", "")
 
     def threshold(self, name: str) -> Severity:
         return self.for_checker(name).block_on or self.block_on
@@ -216,23 +236,45 @@ def load_policy(
     if config_checks is not None and not isinstance(config_checks, Mapping):
         raise CheckError(".evobot.yml: checks: must be a mapping")
     override = dict(config_checks or {})
-    _validate(override, ".evobot.yml: checks", known_checkers)
+    _validate(override, ".evobot.yml", known_checkers, prefix="checks.")
     return _validate(_merge(base, override), "check policy", known_checkers)
 
 
-def _validate(data: Mapping[str, Any], source: str, known: Collection[str] | None) -> Policy:
+def _validate(
+    data: Mapping[str, Any], source: str, known: Collection[str] | None, *, prefix: str = ""
+) -> Policy:
+    """The policy in ``data``; errors read ``source: <prefix>key.path: what is wrong``."""
     try:
         policy = Policy.model_validate(_merge({}, data))
     except ValidationError as exc:
-        raise CheckError(pydantic_error_text(exc, source)) from None
-    if known is None:
-        from bot.checks.registry import checker_names
+        raise CheckError(options_error_text(exc, source, sep=f": {prefix}")) from None
+    from bot.checks.registry import CHECKER_CLASSES
 
-        known = checker_names()
+    models = {cls.name: cls.options_model for cls in CHECKER_CLASSES}
+    if known is None:
+        known = tuple(models)
     unknown = sorted(set(policy.checkers) - set(known))
     if unknown:
         raise CheckError(
-            f"{source}: checkers.{unknown[0]}: no such checker",
+            f"{source}: {prefix}checkers.{unknown[0]}: no such checker",
             hint=f"known checkers: {', '.join(sorted(known))}",
         )
+    for name, checker in sorted(policy.checkers.items()):
+        if name in models:
+            typed = _typed_options(name, checker.options, models[name], source, prefix)
+            policy._typed[name] = typed
     return policy
+
+
+def _typed_options(
+    name: str, raw: Mapping[str, Any], model: type[OptionsT], source: str, prefix: str
+) -> OptionsT:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        fields = ", ".join(sorted(model.model_fields)) or "none"
+        elsewhere = f"; {model.configured_elsewhere}" if model.configured_elsewhere else ""
+        raise CheckError(
+            options_error_text(exc, f"{source}: {prefix}checkers.{name}.options"),
+            hint=f"the {name} checker's options are: {fields}{elsewhere}",
+        ) from None

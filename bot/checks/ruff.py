@@ -22,25 +22,32 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.checks._memo import PerTree
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
+from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
-    max_file_bytes,
-    max_memory_mb,
     memory_ceiling,
     out_of_memory,
     split_by_size,
 )
+from bot.checks.options import CheckerOptions, SubprocessOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["DEFAULT_SELECT", "RuffChecker", "ruff_binary"]
+__all__ = ["DEFAULT_SELECT", "RuffChecker", "RuffOptions", "ruff_binary"]
 
 # pycodestyle errors that are bugs, pyflakes, bugbear. Not `I`: isort's first-party detection
 # reads the tree's layout, which would tie every file's result to the whole tree.
 DEFAULT_SELECT = ("E4", "E7", "E9", "F", "B")
 _CONFIG_NAMES = ("ruff.toml", ".ruff.toml")
 _PY = (".py", ".pyi")
-_SETTINGS = ("max_file_bytes", "max_memory_mb")
+
+
+class RuffOptions(SubprocessOptions):
+    """ruff takes only its limits here: its rules are configured in the service's
+    pyproject.toml (``[tool.ruff]``) or ruff.toml."""
+
+    configured_elsewhere: ClassVar[str] = (
+        "configure ruff's rules in the service's pyproject.toml ([tool.ruff]) or ruff.toml"
+    )
 
 
 def _ruff_version() -> str:
@@ -121,6 +128,7 @@ class RuffChecker(Checker):
 
     name: ClassVar[str] = "ruff"
     version: ClassVar[str] = f"1.0.0+ruff-{_ruff_version()}+select-{','.join(DEFAULT_SELECT)}"
+    options_model: ClassVar[type[CheckerOptions]] = RuffOptions
 
     def __init__(self) -> None:
         self._configs = PerTree(_config_files)
@@ -137,17 +145,10 @@ class RuffChecker(Checker):
         return ["--isolated", "--target-version", _target_version(ctx.tree)], False
 
     def config_digest(self, ctx: CheckContext) -> str:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            _SETTINGS,
-            hint="ruff takes only max_file_bytes and max_memory_mb here: configure its rules "
-            "in the service's pyproject.toml ([tool.ruff]) or ruff.toml",
-        )
         args, own = self._args(ctx)
         blob = json.dumps(
             {
-                "settings": dict(ctx.settings),
+                "options": ctx.options_as(RuffOptions).model_dump(mode="json"),
                 "args": args,
                 "select": list(DEFAULT_SELECT) if not own else None,
                 "config": self._configs.get(ctx.tree),
@@ -170,21 +171,13 @@ class RuffChecker(Checker):
         return self.check_files([path], ctx).get(path, [])
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            _SETTINGS,
-            hint="ruff takes only max_file_bytes and max_memory_mb here: configure its rules "
-            "in the service's pyproject.toml ([tool.ruff]) or ruff.toml",
-        )
+        options = ctx.options_as(RuffOptions)
         results: dict[str, list[Finding]] = {p: [] for p in paths}
-        paths, over = split_by_size(
-            self.name, paths, ctx.tree, max_file_bytes(self.name, ctx.settings)
-        )
+        paths, over = split_by_size(self.name, paths, ctx.tree, options.max_file_bytes)
         results.update(over)
         if not paths:
             return results
-        ceiling = max_memory_mb(self.name, ctx.settings)
+        ceiling = options.max_memory_mb
         args, own = self._args(ctx)
         ruff = ruff_binary()
         # Files over the cap are not copied either: ruff is given only the files to judge.

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.cache import CheckCache, cache_key
+from bot.checks.options import CheckerOptions
 from bot.checks.policy import Policy, Verdict
 from bot.errors import CheckError
 from bot.tree import File
@@ -113,7 +114,8 @@ def run_checks(
     the ones whose dependency fingerprint differs between ``base`` and ``tree`` (by the
     fingerprint's contract the others' findings are what they were), and makes a checker whose
     config digest differs between the two (its configuration in the tree was edited) judge
-    every file it applies to.
+    every file it applies to. Each checker gets its typed options from ``policy``; ``types``
+    turns on the validator's ``types`` option (mypy) for this run.
     """
     if checkers is None:
         from bot.checks.registry import default_checkers
@@ -131,16 +133,16 @@ def run_checks(
             partial[checker.name] = CheckerResult(checker.name, checker.version, "disabled")
             continue
         started = clock()
-        settings = dict(policy.for_checker(checker.name).options)
-        if types and checker.name == "validator":
-            settings["types"] = True
         paths = [p for p in targets if checker.applies_to(p)]
         try:
+            options = policy.options_for(checker.name, checker.options_model)
+            if types and "types" in type(options).model_fields:
+                options = options.model_copy(update={"types": True})
             if wanted is not None:
-                extra = _dependents(checker, tree, settings, wanted, base)
+                extra = _dependents(checker, tree, options, wanted, base)
                 dependents.update(extra)
                 paths = sorted({*paths, *extra})
-            ctx = CheckContext(tree=tree, paths=paths, settings=settings)
+            ctx = CheckContext(tree=tree, paths=paths, options=options)
             found, cached = _run_one(checker, ctx, cache, digests)
         except CheckError as exc:
             errors[checker.name] = exc.diagnostics()
@@ -204,7 +206,7 @@ class _Digests(dict[str, str]):
 def _dependents(
     checker: Checker,
     tree: Mapping[str, File],
-    settings: Mapping[str, Any],
+    options: CheckerOptions,
     changed: frozenset[str],
     base: Mapping[str, File] | None,
 ) -> list[str]:
@@ -223,16 +225,16 @@ def _dependents(
         old = base or {}
         probe = {**tree, **{p: old.get(p, File(b"")) for p in missing}}
     candidates = [p for p in tree if p not in changed and checker.applies_to(p)]
-    if base is not None and _reconfigured(checker, tree, base, settings):
+    if base is not None and _reconfigured(checker, tree, base, options):
         return candidates
-    ctx = CheckContext(tree=probe, paths=candidates, settings=settings)
+    ctx = CheckContext(tree=probe, paths=candidates, options=options)
     found = [p for p in candidates if not changed.isdisjoint(checker.dependencies(p, ctx))]
     if base is None or not found:
         return found
     # Each tree's fingerprints in one go: checkers memoise facts about the last tree they saw.
-    now = CheckContext(tree=tree, paths=found, settings=settings)
+    now = CheckContext(tree=tree, paths=found, options=options)
     after = {p: checker.dependency_fingerprint(p, now) for p in found}
-    before_ctx = CheckContext(tree=base, paths=found, settings=settings)
+    before_ctx = CheckContext(tree=base, paths=found, options=options)
 
     def differs(p: str) -> bool:
         if base.get(p) != tree[p]:
@@ -249,15 +251,15 @@ def _reconfigured(
     checker: Checker,
     tree: Mapping[str, File],
     base: Mapping[str, File],
-    settings: Mapping[str, Any],
+    options: CheckerOptions,
 ) -> bool:
     """Whether the tree's own configuration of ``checker`` (a `[tool.ruff]` table, say)
     differs between ``base`` and ``tree``, so that every file it judges may judge differently."""
     try:
-        before = checker.config_digest(CheckContext(tree=base, paths=(), settings=settings))
+        before = checker.config_digest(CheckContext(tree=base, paths=(), options=options))
     except CheckError:
         return True
-    return before != checker.config_digest(CheckContext(tree=tree, paths=(), settings=settings))
+    return before != checker.config_digest(CheckContext(tree=tree, paths=(), options=options))
 
 
 def _run_one(
@@ -288,7 +290,7 @@ def _run_one(
             # Entries are stored without their path: one content at two paths shares a key.
             found += [f.model_copy(update={"path": p}) if not f.path else f for f in cached]
     if misses:
-        fresh = checker.check_files(misses, CheckContext(ctx.tree, misses, ctx.settings))
+        fresh = checker.check_files(misses, CheckContext(ctx.tree, misses, ctx.options))
         store: dict[str, tuple[str, list[Finding]]] = {}
         for p in misses:
             results = fresh.get(p, [])

@@ -1,5 +1,8 @@
 """The secret scan: well-known credential formats and entropy-gated keyword assignments.
 
+The rule table and the word lists live in ``data/secret_rules.yml``, read and validated once
+when this module loads; this module holds the scanning logic, the baseline and the checker.
+
 Every finding names the rule, the path, the line and a short fingerprint (the first 12 hex
 digits of ``sha256(rule + NUL + value)``), never the value itself. Accepted findings live in a
 baseline file in the tree (``.evobot/secrets-baseline.json``); a line carrying the pragma
@@ -11,7 +14,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import fnmatch
 import hashlib
 import itertools
 import json
@@ -19,14 +21,32 @@ import math
 import re
 import string
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from bot.checks.base import CheckContext, Checker, Finding, Severity
-from bot.checks.limits import DEFAULT_MAX_FILE_BYTES, max_file_bytes, too_large
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.checks.base import CheckContext, Checker, Finding, Severity, options_error_text
+from bot.checks.limits import TOO_LARGE, too_large
+from bot.checks.options import (
+    DEFAULT_MAX_FILE_BYTES,
+    CheckerOptions,
+    SizeLimitedOptions,
+)
 from bot.errors import CheckError
+from bot.template.globs import path_matches, validate_glob
 from bot.tree import File, is_binary
 
 __all__ = [
@@ -36,6 +56,7 @@ __all__ = [
     "Baseline",
     "SecretHit",
     "SecretsChecker",
+    "SecretsOptions",
     "fingerprint",
     "load_baseline",
     "looks_placeholder",
@@ -73,69 +94,6 @@ _PLACEHOLDER_MARKS = re.compile(
     r"\$\{|\$\(|\{\{|\}\}|%\(|(?-i:%[sdr])(?:\b|_)|<[^<>]*>|\[\[|x{3,}|\*{3,}|\.{3}|_{4,}|#{3,}|0{6,}|"
     r"1234|abcd|qwerty|\{[^{}\s]+\}",
     re.IGNORECASE,
-)
-_PLACEHOLDER_WORDS = (
-    "changeme",
-    "change_me",
-    "change-me",
-    "changethis",
-    "placeholder",
-    "example",
-    "sample",
-    "dummy",
-    "redacted",
-    "replace",
-    "insert",
-    "your_",
-    "your-",
-    "yourpass",
-    "yourtoken",
-    "yourkey",
-    "yoursecret",
-    "notreal",
-    "not_real",
-    "not-real",
-    "secret",
-    "password",
-    "passwd",
-    "token",
-    "undefined",
-    "sensitive",
-    "default",
-    "os.environ",
-    "os.getenv",
-    "getenv(",
-    "process.env",
-    "environ[",
-    "env(",
-    "env[",
-    "vault:",
-    "ssm:",
-    "secretsmanager",
-)
-_PLACEHOLDER_TOKENS = frozenset(
-    {
-        "test",
-        "testing",
-        "fake",
-        "mock",
-        "foo",
-        "bar",
-        "baz",
-        "todo",
-        "fixme",
-        "tbd",
-        "none",
-        "null",
-        "nil",
-        "true",
-        "false",
-        "admin",
-        "letmein",
-        "hunter2",
-        "abc",
-        "xyz",
-    }
 )
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
@@ -294,12 +252,6 @@ def _refine_jwt(match: re.Match[str], value: str, text: str) -> _Candidate | Non
     return _Candidate(token, Severity.LOW if unsigned else Severity.MEDIUM)
 
 
-_LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]", "0.0.0.0", "host.docker.internal")  # noqa: S104
-_WEAK_URL_PASSWORDS = frozenset({"pass", "pwd", "pw", "password", "secret", "user", "root"})
-# Demo credentials that documentation everywhere uses (Oracle's scott/tiger and friends).
-_DEMO_PASSWORDS = ("tiger", "hunter2", "s3cr3t", "p4ssw0rd", "pa55word")
-
-
 def _dummy_url_password(password: str) -> bool:
     """A placeholder in a URL: a template or reference at any length, but a filler word
     (``mypassword``, ``secret123``) only in a short password; a long one that happens to
@@ -345,7 +297,6 @@ def _refine_npmrc(match: re.Match[str], value: str, text: str) -> _Candidate | N
 
 
 _CURL_WINDOW = 6  # a `-u` on a continuation line still belongs to the `curl` above it
-_WEAK_CURL_PASSWORDS = frozenset({"pass", "pwd", "pw", "test", "token", "changeit", "changeme"})
 
 
 def _split_credentials(raw: str) -> tuple[str, str] | None:
@@ -399,383 +350,135 @@ def _refine_uuid_key(match: re.Match[str], value: str, text: str) -> _Candidate 
     return _Candidate(value, Severity.HIGH)
 
 
-_C, _H, _M, _L = Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW
+# --------------------------------------------------------------------------------------------
+# The rule table and word lists, from data/secret_rules.yml
 
-# Order matters: when two rules match overlapping text on one line, the earlier one wins, so the
-# specific formats come before the generic ones.
-_RULES: tuple[_Rule, ...] = (
-    _Rule(
-        "gcp-service-account-key",
-        "GCP service-account private key",
-        _C,
-        r'"private_key"\s*:\s*"-----BEGIN[ A-Z]*PRIVATE KEY-----',
-        ("private_key",),
-        group=0,
-        refine=_refine_private_key,
-    ),
-    _Rule(
-        "private-key",
-        "private key block",
-        _C,
-        r"-----BEGIN[ A-Z0-9_-]{0,40}PRIVATE KEY(?: BLOCK)?-----",
-        ("private key",),
-        group=0,
-        refine=_refine_private_key,
-    ),
-    _Rule(
-        "aws-access-key-id",
-        "AWS access key id",
-        _H,
-        r"\b((?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16})\b",
-        ("akia", "asia", "abia", "acca"),
-    ),
-    _Rule(
-        "aws-secret-access-key",
-        "AWS secret access key",
-        _C,
-        r"(?i)(?:aws[a-z0-9_.-]{0,20}secret|secret_?access_?key)[a-z0-9_.-]*"
-        r"""["']?\s*(?:=|:|=>)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])""",
-        ("secret",),
-        refine=_refine_high_entropy(4.0),
-    ),
-    _Rule(
-        "gcp-api-key",
-        "Google API key",
-        _H,
-        r"\b(AIza[0-9A-Za-z_\-]{35})(?![0-9A-Za-z_\-])",
-        ("aiza",),
-    ),
-    _Rule(
-        "gcp-oauth-client-secret",
-        "Google OAuth client secret",
-        _H,
-        r"\b(GOCSPX-[0-9A-Za-z_\-]{28})(?![0-9A-Za-z_\-])",
-        ("gocspx-",),
-    ),
-    _Rule(
-        "azure-storage-account-key",
-        "Azure storage account key",
-        _C,
-        r"(?i)AccountKey\s*=\s*([A-Za-z0-9+/]{86}==)",
-        ("accountkey",),
-    ),
-    _Rule(
-        "azure-shared-access-key",
-        "Azure shared access key (Service Bus / Event Hubs connection string)",
-        _H,
-        r"(?i)SharedAccessKey\s*=\s*([A-Za-z0-9+/]{43}=)",
-        ("sharedaccesskey",),
-    ),
-    _Rule(
-        "azure-sas-token",
-        "Azure shared access signature",
-        _M,
-        r"[?&]sv=\d{4}-\d{2}-\d{2}[^\s\"'<>]{0,600}?[?&]sig=([A-Za-z0-9%+/]{30,}(?:%3D|=){0,2})",
-        ("sig=",),
-    ),
-    _Rule(
-        "github-token",
-        "GitHub token",
-        _H,
-        r"\b(gh[pousr]_[A-Za-z0-9]{36,251})\b",
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
-    ),
-    _Rule(
-        "github-fine-grained-pat",
-        "GitHub fine-grained personal access token",
-        _H,
-        r"\b(github_pat_[A-Za-z0-9_]{70,251})\b",
-        ("github_pat_",),
-    ),
-    _Rule(
-        "gitlab-token",
-        "GitLab token",
-        _H,
-        r"\b(gl(?:pat|dt|rt|ptt|soat|cbt|ft)-[A-Za-z0-9_\-]{20,})",
-        ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glft-"),
-    ),
-    _Rule(
-        "slack-token",
-        "Slack token",
-        _H,
-        r"\b(xox[abposr]-[0-9]{6,}-[A-Za-z0-9-]{8,})",
-        ("xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-"),
-    ),
-    _Rule(
-        "slack-app-token",
-        "Slack app-level token",
-        _H,
-        r"\b(xapp-\d-[A-Z0-9]{6,}-\d{6,}-[a-z0-9]{32,})",
-        ("xapp-",),
-    ),
-    _Rule(
-        "slack-webhook",
-        "Slack incoming webhook URL",
-        _M,
-        r"(https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9+/_-]{20,})",
-        ("hooks.slack.com",),
-    ),
-    _Rule(
-        "stripe-live-key",
-        "Stripe live secret key",
-        _C,
-        r"\b((?:sk|rk)_live_[0-9A-Za-z]{20,247})\b",
-        ("sk_live_", "rk_live_"),
-    ),
-    _Rule(
-        "stripe-test-key",
-        "Stripe test-mode secret key",
-        _L,
-        r"\b((?:sk|rk)_test_[0-9A-Za-z]{20,247})\b",
-        ("sk_test_", "rk_test_"),
-    ),
-    _Rule(
-        "stripe-webhook-secret",
-        "Stripe webhook signing secret",
-        _M,
-        r"\b(whsec_[A-Za-z0-9]{32,})\b",
-        ("whsec_",),
-    ),
-    _Rule(
-        "npm-token",
-        "npm access token",
-        _H,
-        r"\b(npm_[A-Za-z0-9]{36})\b",
-        ("npm_",),
-    ),
-    _Rule(
-        "npmrc-auth-token",
-        "npm registry auth token",
-        _H,
-        r"""_authToken\s*=\s*["']?([^\s"']{16,})""",
-        ("_authtoken",),
-        refine=_refine_npmrc,
-    ),
-    _Rule(
-        "pypi-token",
-        "PyPI upload token",
-        _H,
-        r"\b(pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,})",
-        ("pypi-age",),
-    ),
-    _Rule(
-        "pypi-test-token",
-        "TestPyPI upload token",
-        _L,
-        r"\b(pypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_-]{50,})",
-        ("pypi-age",),
-    ),
-    _Rule(
-        "twilio-api-key",
-        "Twilio API key",
-        _M,
-        r"\b(SK[0-9a-f]{32})\b",
-        ("sk",),
-    ),
-    _Rule(
-        "twilio-auth-token",
-        "Twilio auth token",
-        _H,
-        r"(?i)twilio[a-z0-9_.-]*(?:token|secret)[a-z0-9_.-]*[\"']?\s*[:=]\s*[\"']?([0-9a-f]{32})\b",
-        ("twilio",),
-    ),
-    _Rule(
-        "sendgrid-api-key",
-        "SendGrid API key",
-        _H,
-        r"\b(SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])",
-        ("sg.",),
-    ),
-    _Rule(
-        "openai-api-key",
-        "OpenAI API key",
-        _H,
-        r"\b(sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,})",
-        ("t3blbkfj",),
-    ),
-    _Rule(
-        "anthropic-api-key",
-        "Anthropic API key",
-        _H,
-        r"\b(sk-ant-(?:api|admin)\d{2}-[A-Za-z0-9_-]{80,})",
-        ("sk-ant-",),
-    ),
-    _Rule(
-        "huggingface-token",
-        "Hugging Face access token",
-        _H,
-        r"\b(hf_[A-Za-z]{34})\b",
-        ("hf_",),
-    ),
-    _Rule(
-        "mailchimp-api-key",
-        "Mailchimp API key",
-        _M,
-        r"\b([0-9a-f]{32}-us[0-9]{1,2})\b",
-        ("-us",),
-    ),
-    _Rule(
-        "shopify-token",
-        "Shopify access token",
-        _H,
-        r"\b(shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32})\b",
-        ("shpat_", "shpca_", "shppa_", "shpss_"),
-    ),
-    _Rule(
-        "digitalocean-token",
-        "DigitalOcean token",
-        _H,
-        r"\b(do[por]_v1_[a-f0-9]{64})\b",
-        ("dop_v1_", "doo_v1_", "dor_v1_"),
-    ),
-    _Rule(
-        "telegram-bot-token",
-        "Telegram bot token",
-        _M,
-        r"\b([0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
-        (":aa",),
-    ),
-    _Rule(
-        "putty-private-key",
-        "PuTTY private key file",
-        _C,
-        r"PuTTY-User-Key-File-\d+: \S+",
-        ("putty-user-key-file",),
-        group=0,
-        refine=_refine_putty,
-    ),
-    _Rule(
-        "age-secret-key",
-        "age secret key",
-        _C,
-        r"\b(AGE-SECRET-KEY-1[0-9A-Z]{58})\b",
-        ("age-secret-key-1",),
-    ),
-    _Rule(
-        "vault-token",
-        "HashiCorp Vault token",
-        _H,
-        r"\b(hv[sb]\.[A-Za-z0-9_-]{24,})",
-        ("hvs.", "hvb."),
-    ),
-    _Rule(
-        "terraform-cloud-token",
-        "Terraform Cloud / Enterprise API token",
-        _H,
-        r"\b([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,})",
-        (".atlasv1.",),
-    ),
-    _Rule(
-        "databricks-token",
-        "Databricks personal access token",
-        _H,
-        r"\b(dapi[a-f0-9]{32}(?:-\d)?)\b",
-        ("dapi",),
-    ),
-    _Rule(
-        "doppler-token",
-        "Doppler token",
-        _H,
-        r"\b(dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,40}\.)?[A-Za-z0-9]{40,44})\b",
-        ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
-    ),
-    _Rule(
-        "linear-api-key",
-        "Linear API key",
-        _H,
-        r"\b(lin_api_[A-Za-z0-9]{40})\b",
-        ("lin_api_",),
-    ),
-    _Rule(
-        "postman-api-key",
-        "Postman API key",
-        _H,
-        r"\b(PMAK-[a-f0-9]{24}-[a-f0-9]{34})\b",
-        ("pmak-",),
-    ),
-    _Rule(
-        "grafana-token",
-        "Grafana Cloud or service-account token",
-        _H,
-        r"\b(glc_[A-Za-z0-9+/]{32,400}={0,2}|glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8})",
-        ("glc_", "glsa_"),
-    ),
-    _Rule(
-        "new-relic-key",
-        "New Relic user API key",
-        _H,
-        r"\b(NRAK-[A-Z0-9]{27})\b",
-        ("nrak-",),
-    ),
-    _Rule(
-        "discord-webhook",
-        "Discord webhook URL",
-        _M,
-        r"(https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/[0-9]+/[A-Za-z0-9_-]{60,})",
-        ("discord",),
-    ),
-    _Rule(
-        "jwt",
-        "JSON Web Token",
-        _M,
-        r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
-        ("eyj",),
-        group=0,
-        refine=_refine_jwt,
-    ),
-    _Rule(
-        "authorization-header",
-        "credential in an Authorization header",
-        _M,
-        r"(?i)\bauthorization[\"']?\s*[:=]\s*[\"']?(?:bearer|token|basic)\s+"
-        r"([A-Za-z0-9._~+/=-]{16,})",
-        ("authorization",),
-        refine=_refine_auth_header,
-    ),
-    _Rule(
-        "heroku-api-key",
-        "Heroku API key",
-        _H,
-        r"(?i)heroku[\w.\-]{0,20}(?:key|token|secret|api|auth|pass)[\w.\-]{0,10}[\"']?[ \t]*"
-        r"(?:=|:|=>|:=)[ \t]*[\"']?"
-        r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![0-9a-f-])",
-        ("heroku",),
-        refine=_refine_uuid_key,
-    ),
-    _Rule(
-        "heroku-api-key",
-        "Heroku API key",
-        _H,
-        r"\b(HRKU-AA[0-9A-Za-z_-]{58})(?![0-9A-Za-z_-])",
-        ("hrku-aa",),
-    ),
-    _Rule(
-        "docker-config-auth",
-        "registry credentials in a Docker config.json (auths.*.auth)",
-        _H,
-        r'"auth"\s*:\s*"([A-Za-z0-9+/]{6,}={0,2})"',
-        ('"auth"',),
-        refine=_refine_docker_auth,
-    ),
-    _Rule(
-        "curl-basic-auth",
-        "password on a curl command line (-u/--user)",
-        _H,
-        r"(?<![\w-])(?:-u|--user)(?:=|[ \t]{1,5})((?:\"[^\"\n]*\"|'[^'\n]*'|[^\s\"'])+)",
-        ("-u", "--user"),
-        refine=_refine_curl_user,
-    ),
-    _Rule(
-        "connection-string-password",
-        "password in a connection URL",
-        _H,
-        r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://(?P<user>[^\s:/?#@'\"<>]{0,64}):"
-        r"(?P<password>[^\s/?#@'\"<>]{1,128})@(?P<host>[^\s/?#'\"<>:@]+)",
-        ("://",),
-        group="password",
-        refine=_refine_connection,
-    ),
-)
+
+class _DataModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# The refine steps a rule of the data file may name; `high-entropy` takes its `min_entropy`.
+_REFINES: dict[str, Refine] = {
+    "private-key": _refine_private_key,
+    "putty": _refine_putty,
+    "jwt": _refine_jwt,
+    "connection": _refine_connection,
+    "auth-header": _refine_auth_header,
+    "npmrc": _refine_npmrc,
+    "curl-user": _refine_curl_user,
+    "docker-auth": _refine_docker_auth,
+    "uuid-key": _refine_uuid_key,
+}
+
+
+class _RuleData(_DataModel):
+    """One rule as the data file states it."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    title: str = Field(min_length=1)
+    severity: Severity
+    pattern: str
+    keywords: tuple[str, ...] = Field(min_length=1)
+    group: int | str = 1
+    refine: str | None = None
+    min_entropy: float | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regex: {exc}") from None
+        return value
+
+    @field_validator("keywords")
+    @classmethod
+    def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not k or k != k.lower() for k in value):
+            raise ValueError("keywords are non-empty lowercase literals")
+        return value
+
+    @model_validator(mode="after")
+    def _known_refine(self) -> _RuleData:
+        if self.refine == "high-entropy":
+            if self.min_entropy is None:
+                raise ValueError("refine 'high-entropy' needs a min_entropy")
+        elif self.min_entropy is not None:
+            raise ValueError("min_entropy goes with refine 'high-entropy' only")
+        elif self.refine is not None and self.refine not in _REFINES:
+            raise ValueError(f"no such refine step {self.refine!r}")
+        return self
+
+    def rule(self) -> _Rule:
+        refine: Refine | None = None
+        if self.refine == "high-entropy" and self.min_entropy is not None:
+            refine = _refine_high_entropy(self.min_entropy)
+        elif self.refine is not None:
+            refine = _REFINES[self.refine]
+        return _Rule(
+            self.id, self.title, self.severity, self.pattern, self.keywords, self.group, 0, refine
+        )
+
+
+class _WordLists(_DataModel):
+    """The word lists the value and key heuristics read."""
+
+    placeholder_words: tuple[str, ...]  # looks_placeholder: a substring marks filler
+    placeholder_tokens: frozenset[str]  # looks_placeholder: whole filler words
+    local_hosts: tuple[str, ...]  # _refine_connection: a local database is medium
+    weak_url_passwords: frozenset[str]  # _refine_connection, _refine_uuid_key
+    demo_passwords: tuple[str, ...]  # _refine_connection: scott/tiger and friends
+    weak_curl_passwords: frozenset[str]  # _refine_curl_user
+    assignment_keywords: tuple[str, ...]  # the generic rule runs on lines holding one
+    key_substrings: tuple[str, ...]  # _secret_key: a name segment containing one
+    key_segments: frozenset[str]  # _secret_key: a whole name segment
+    key_pairs: frozenset[tuple[str, str]]  # _secret_key: two adjacent segments
+    key_last_excluded: frozenset[str]  # _secret_key: `db_password_url` names no secret
+    key_first_excluded: frozenset[str]  # _secret_key: `max_password_length` neither
+    code_suffixes: tuple[str, ...]  # where only a quoted value is an assignment
+    prose_suffixes: tuple[str, ...]  # prose, where `name: value` is a sentence
+    doc_example_digests: frozenset[str]  # _documentation_example (sha256 prefixes)
+    contextual_rules: frozenset[str]  # reported as low in test code
+
+
+class _SecretData(_DataModel):
+    rules: tuple[_RuleData, ...] = Field(min_length=1)
+    words: _WordLists
+
+    @model_validator(mode="after")
+    def _known_contextual_rules(self) -> _SecretData:
+        # One id may have several rules (two spellings of one credential); it is one finding.
+        unknown = sorted(self.words.contextual_rules - {r.id for r in self.rules})
+        if unknown:
+            raise ValueError(f"contextual_rules names no such rule {unknown[0]!r}")
+        return self
+
+
+_DATA_FILE = resources.files("bot.checks").joinpath("data/secret_rules.yml")
+_DATA_BYTES = _DATA_FILE.read_bytes()
+# Read and validated once, when the module loads; a broken file is a packaging bug.
+_DATA = _SecretData.model_validate(yaml.safe_load(_DATA_BYTES))
+
+_RULES: tuple[_Rule, ...] = tuple(r.rule() for r in _DATA.rules)
+_PLACEHOLDER_WORDS = _DATA.words.placeholder_words
+_PLACEHOLDER_TOKENS = _DATA.words.placeholder_tokens
+_LOCAL_HOSTS = _DATA.words.local_hosts
+_WEAK_URL_PASSWORDS = _DATA.words.weak_url_passwords
+_DEMO_PASSWORDS = _DATA.words.demo_passwords
+_WEAK_CURL_PASSWORDS = _DATA.words.weak_curl_passwords
+_ASSIGNMENT_KEYWORDS = _DATA.words.assignment_keywords
+_KEY_SUBSTRINGS = _DATA.words.key_substrings
+_KEY_SEGMENTS = _DATA.words.key_segments
+_KEY_PAIRS = _DATA.words.key_pairs
+_KEY_LAST_EXCLUDED = _DATA.words.key_last_excluded
+_KEY_FIRST_EXCLUDED = _DATA.words.key_first_excluded
+_CODE_SUFFIXES = _DATA.words.code_suffixes
+_QUOTED_ONLY_SUFFIXES = (*_CODE_SUFFIXES, *_DATA.words.prose_suffixes)
+_DOC_EXAMPLE_DIGESTS = _DATA.words.doc_example_digests
+_CONTEXTUAL_RULES = _DATA.words.contextual_rules
+
 
 # The generic rule: a secret-sounding name assigned a literal in code, YAML, .env, JSON, TOML.
 _ASSIGNMENT = re.compile(
@@ -795,204 +498,7 @@ _XML_ASSIGNMENTS = (
         r"\bkey\s*=\s*\"(?P<key>[A-Za-z_][\w.:\-]{0,80})\"\s+value\s*=\s*\"(?P<qv>[^\"\n]{1,400})\""
     ),
 )
-_ASSIGNMENT_KEYWORDS = (
-    "password",
-    "passwd",
-    "passphrase",
-    "pwd",
-    "pass",
-    "secret",
-    "token",
-    "key",
-    "credential",
-    "auth",
-)
-_KEY_SUBSTRINGS = ("password", "passwd", "passphrase", "secret")
-_KEY_SEGMENTS = frozenset({"pwd", "pass", "pw", "token", "apikey", "credential", "credentials"})
-_KEY_PAIRS = frozenset(
-    {
-        ("api", "key"),
-        ("access", "key"),
-        ("private", "key"),
-        ("auth", "key"),
-        ("auth", "token"),
-        ("signing", "key"),
-        ("encryption", "key"),
-        ("master", "key"),
-        ("account", "key"),
-        ("app", "key"),
-    }
-)
-_KEY_LAST_EXCLUDED = frozenset(
-    [
-        "url",
-        "uri",
-        "endpoint",
-        "path",
-        "file",
-        "filename",
-        "dir",
-        "name",
-        "id",
-        "ids",
-        "type",
-        "length",
-        "len",
-        "size",
-        "count",
-        "env",
-        "var",
-        "field",
-        "header",
-        "param",
-        "prefix",
-        "suffix",
-        "format",
-        "hash",
-        "hashed",
-        "digest",
-        "sha",
-        "checksum",
-        "regex",
-        "pattern",
-        "policy",
-        "expiry",
-        "expires",
-        "expiration",
-        "ttl",
-        "timeout",
-        "lifetime",
-        "source",
-        "kind",
-        "version",
-        "label",
-        "ref",
-        "arn",
-        "location",
-        "algorithm",
-        "alg",
-        "scope",
-        "scopes",
-        "min",
-        "max",
-        "limit",
-        "template",
-        "mode",
-        "method",
-        "store",
-        "provider",
-        "rotation",
-        "required",
-        "enabled",
-        "question",
-        "prompt",
-        "description",
-        "help",
-        "hint",
-        "placeholder",
-        "validator",
-        "strength",
-        "class",
-        "cls",
-        "model",
-        "schema",
-        "widget",
-        "input",
-        "form",
-        "error",
-        "errors",
-        "message",
-        "msg",
-        "rule",
-        "rules",
-        "reset",
-        "manager",
-        "backend",
-        "handler",
-        "factory",
-        "generator",
-        "loader",
-        "getter",
-        "setter",
-        "fn",
-        "func",
-        "callback",
-        "usage",
-        "exchange",
-        "last",
-        "last4",
-        "last8",
-        "eight",
-        "four",
-        "at",
-        "on",
-        "date",
-        "time",
-        "timestamp",
-        "created",
-        "updated",
-        "expired",
-        "issued",
-    ]
-)
-_KEY_FIRST_EXCLUDED = frozenset(
-    [
-        "max",
-        "min",
-        "num",
-        "is",
-        "has",
-        "use",
-        "enable",
-        "enabled",
-        "require",
-        "required",
-        "allow",
-        "show",
-        "validate",
-        "check",
-        "get",
-        "set",
-        "no",
-        "skip",
-        "hide",
-    ]
-)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_CODE_SUFFIXES = (
-    ".py",
-    ".pyi",
-    ".js",
-    ".mjs",
-    ".cjs",
-    ".ts",
-    ".tsx",
-    ".jsx",
-    ".go",
-    ".java",
-    ".kt",
-    ".kts",
-    ".scala",
-    ".rb",
-    ".php",
-    ".cs",
-    ".rs",
-    ".swift",
-    ".c",
-    ".h",
-    ".cc",
-    ".cpp",
-    ".hpp",
-    ".m",
-    ".groovy",
-    ".dart",
-    ".lua",
-    ".jinja",
-    ".j2",
-    ".html",
-)
-# Prose, where `name: value` is a sentence, not an assignment.
-_QUOTED_ONLY_SUFFIXES = (*_CODE_SUFFIXES, ".md", ".rst", ".adoc", ".txt")
 _TEST_PATH = re.compile(
     r"(?:^|/)(?:tests?|specs?|__tests__|testdata|test_data|fixtures?|mocks?)/"
     r"|(?:^|/)(?:test_[^/]*|[^/]*_test\.[a-z]+|[^/]*\.(?:spec|test)\.[a-z]+|conftest\.py)$"
@@ -1076,22 +582,6 @@ _COMPILED: tuple[tuple[_Rule, re.Pattern[str], Refine], ...] = tuple(
     (rule, re.compile(rule.pattern, rule.flags), rule.refine or _refine_format(rule.severity))
     for rule in _RULES
 )
-# Credentials published in providers' documentation, which docs and tutorials everywhere quote:
-# reported at info, never as secrets. Held as sha256 prefixes so that no scanner of this
-# repository meets the values themselves. They are AWS's example key ids and secret keys
-# (AKIAIOSFODNN7EXAMPLE, AKIAI44QH8DHBEXAMPLE and their wJalrXUtnFEMI…/je7MtGbClwBF… secrets),
-# Stripe's two documentation test keys, and jwt.io's example token.
-_DOC_EXAMPLE_DIGESTS = frozenset(
-    {
-        "1a5d44a2dca19669d72edf4c4f1c27c4",
-        "78314b11be2e581549ac1c4f616563fa",
-        "c6ea27c534f993d31f0aef882e3d200e",
-        "e21b597ba6b9cafa59d9ebc4d65c0385",
-        "2cafc0970149a84f3b9e62eaf169f36f",
-        "f2d6ca16515033e5dce14eba840b979d",
-        "7f75367e7881255134e1375e723d1dea",
-    }
-)
 _DOC_EXAMPLE_NOTE = "a published documentation example, not a secret"
 # jwt.io's example claims, whatever the signature (its key is the page's default secret).
 _JWT_IO_CLAIMS = {"sub": "1234567890", "name": "John Doe"}
@@ -1111,15 +601,13 @@ def _documentation_example(rule: str, value: str) -> bool:
     return False
 
 
-# Rules whose hits in test code are usually fixtures: reported there, but only as low.
-_CONTEXTUAL_RULES = frozenset({"connection-string-password", "authorization-header", "jwt"})
-
-
 def _rules_digest() -> str:
-    """A digest of the rule table, the word lists and thresholds, and this module's source (so a
-    changed heuristic invalidates cached verdicts even if nobody bumps the engine revision)."""
+    """A digest of the data file, the rule table, the word lists and thresholds, and this
+    module's source (so a changed rule or heuristic invalidates cached verdicts even if nobody
+    bumps the engine revision)."""
     h = hashlib.sha256(_ENGINE_REVISION.encode())
     h.update(Path(__file__).read_bytes())
+    h.update(_DATA_BYTES)
     for rule in _RULES:
         refine = "-"
         if rule.refine is not None:
@@ -1378,24 +866,66 @@ def _aws_secret_near_key_ids(
 # Baseline
 
 
-@dataclass(frozen=True)
-class _Accepted:
+class _BaselineModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _reason(value: str) -> str:
+    if not value.strip():
+        raise ValueError("needs a reason people can read")
+    return value.strip()
+
+
+Reason = Annotated[str, AfterValidator(_reason)]
+Glob = Annotated[str, AfterValidator(validate_glob)]
+
+
+class AcceptedSecret(_BaselineModel):
+    """One accepted finding: its fingerprint, optionally narrowed to a rule and a path glob."""
+
     fingerprint: str
-    rule: str | None
-    path: str | None
-    reason: str
+    rule: str | None = None
+    path: Glob | None = None
+    reason: Reason
+
+    @field_validator("fingerprint")
+    @classmethod
+    def _twelve_hex_digits(cls, value: str) -> str:
+        if not _FP.match(value):
+            raise ValueError("must be 12 lowercase hex digits")
+        return value
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, value: str | None) -> str | None:
+        if value is not None and value not in RULE_IDS:
+            raise ValueError(f"no such secrets rule {value!r}")
+        return value
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """Accepted findings (by fingerprint, optionally narrowed to a rule and a path glob) and
-    path globs never scanned, each with the reason someone gave."""
+class SkippedPath(_BaselineModel):
+    """A path glob never scanned, with the reason someone gave."""
 
-    accepted: tuple[_Accepted, ...] = ()
-    skip_paths: tuple[tuple[str, str], ...] = ()
+    glob: Glob
+    reason: Reason
+
+
+class Baseline(_BaselineModel):
+    """A secrets baseline file: accepted findings and path globs never scanned."""
+
+    version: int = 1
+    accepted: list[AcceptedSecret] = Field(default_factory=list)
+    skip_paths: list[SkippedPath] = Field(default_factory=list)
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"unsupported baseline version {value!r} (expected 1)")
+        return value
 
     def skips(self, path: str) -> bool:
-        return any(_glob_match(path, glob) for glob, _ in self.skip_paths)
+        return any(path_matches(entry.glob, path) for entry in self.skip_paths)
 
     def accepts(self, path: str, hit: SecretHit) -> bool:
         for entry in self.accepted:
@@ -1403,96 +933,68 @@ class Baseline:
                 continue
             if entry.rule is not None and entry.rule != hit.rule:
                 continue
-            if entry.path is not None and not _glob_match(path, entry.path):
+            if entry.path is not None and not path_matches(entry.path, path):
                 continue
             return True
         return False
-
-
-def _glob_match(path: str, pattern: str) -> bool:
-    if fnmatch.fnmatchcase(path, pattern):
-        return True
-    if pattern.endswith("/**") and path.startswith(pattern[:-3] + "/"):
-        return True
-    return "/" not in pattern and fnmatch.fnmatchcase(path.rsplit("/", 1)[-1], pattern)
 
 
 _FP = re.compile(r"^[0-9a-f]{12}$")
 
 
 def load_baseline(data: bytes, source: str) -> Baseline:
-    """Parse a baseline file; errors name ``source`` and the entry that is wrong."""
+    """Parse a baseline file; errors name ``source`` and the key path that is wrong."""
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckError(f"{source}: not valid JSON: {exc}") from None
     if not isinstance(raw, dict):
         raise CheckError(f"{source}: a secrets baseline must be a JSON object")
-    unknown = sorted(set(raw) - {"version", "accepted", "skip_paths"})
-    if unknown:
+    try:
+        return Baseline.model_validate(raw)
+    except ValidationError as exc:
         raise CheckError(
-            f"{source}: unknown key {unknown[0]!r}",
-            hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'",
-        )
-    if raw.get("version", 1) != 1:
-        raise CheckError(f"{source}: unsupported baseline version {raw['version']!r} (expected 1)")
-    for key in ("accepted", "skip_paths"):
-        if not isinstance(raw.get(key) or [], list):
-            raise CheckError(f"{source}: {key!r} must be a list")
-    accepted: list[_Accepted] = []
-    for i, entry in enumerate(raw.get("accepted") or []):
-        where = f"{source}: accepted[{i}]"
-        if not isinstance(entry, dict):
-            raise CheckError(f"{where}: must be an object")
-        fp = entry.get("fingerprint")
-        if not isinstance(fp, str) or not _FP.match(fp):
-            raise CheckError(f"{where}: 'fingerprint' must be 12 lowercase hex digits")
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise CheckError(f"{where}: needs a 'reason' people can read")
-        rule, path = entry.get("rule"), entry.get("path")
-        if rule is not None and rule not in RULE_IDS:
-            raise CheckError(f"{where}: no such secrets rule {rule!r}")
-        if path is not None and not isinstance(path, str):
-            raise CheckError(f"{where}: 'path' must be a glob string")
-        extra = sorted(set(entry) - {"fingerprint", "rule", "path", "reason"})
-        if extra:
-            raise CheckError(f"{where}: unknown key {extra[0]!r}")
-        accepted.append(_Accepted(fp, rule, path, reason.strip()))
-    skips: list[tuple[str, str]] = []
-    for i, entry in enumerate(raw.get("skip_paths") or []):
-        where = f"{source}: skip_paths[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("glob"), str):
-            raise CheckError(f"{where}: must be an object with a 'glob'")
-        reason = entry.get("reason")
-        if not isinstance(reason, str) or not reason.strip():
-            raise CheckError(f"{where}: needs a 'reason' people can read")
-        skips.append((entry["glob"], reason.strip()))
-    return Baseline(tuple(accepted), tuple(skips))
+            options_error_text(exc, source, sep=": "),
+            hint="a secrets baseline has 'version', 'accepted' and 'skip_paths'; see docs/scans.md",
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------
 # Checker
 
 
+class SecretsOptions(SizeLimitedOptions):
+    """The secrets checker's options: ``baseline`` (the tree path of the baseline file),
+    ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off)."""
+
+    baseline: str = Field(default=BASELINE_PATH, min_length=1)
+    skip_paths: tuple[Glob, ...] = ()
+    disable: tuple[str, ...] = ()
+
+    @field_validator("disable")
+    @classmethod
+    def _known_rules(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - {*RULE_IDS, TOO_LARGE})
+        if unknown:
+            raise ValueError(f"no such rule {unknown[0]!r} (the rules are listed in docs/scans.md)")
+        return value
+
+
 class SecretsChecker(Checker):
     """Reports credentials committed to the tree, by type, path, line and fingerprint.
 
-    Settings: ``baseline`` (tree path of the baseline, default ``.evobot/secrets-baseline.json``),
-    ``skip_paths`` (globs never scanned), ``disable`` (rule ids to turn off), ``max_file_bytes``.
+    Its options are :class:`SecretsOptions`.
     """
 
     name: ClassVar[str] = "secrets"
     version: ClassVar[str] = f"1.{_rules_digest()}"
+    options_model: ClassVar[type[CheckerOptions]] = SecretsOptions
 
     def __init__(self) -> None:
         self._baselines: dict[tuple[str, str], Baseline] = {}
 
     def _baseline_path(self, ctx: CheckContext) -> str:
-        path = ctx.settings.get("baseline", BASELINE_PATH)
-        if not isinstance(path, str) or not path:
-            raise CheckError("secrets: the 'baseline' setting must be a path in the tree")
-        return path
+        return ctx.options_as(SecretsOptions).baseline
 
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
         return (self._baseline_path(ctx),)
@@ -1509,7 +1011,7 @@ class SecretsChecker(Checker):
             "accepted": [
                 i
                 for i, entry in enumerate(baseline.accepted)
-                if entry.path is None or _glob_match(path, entry.path)
+                if entry.path is None or path_matches(entry.path, path)
             ],
         }
         return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
@@ -1517,8 +1019,8 @@ class SecretsChecker(Checker):
     def _skipped(self, path: str, ctx: CheckContext, baseline: Baseline) -> bool:
         if path == self._baseline_path(ctx) or baseline.skips(path):
             return True
-        skip_globs = _str_list(ctx.settings.get("skip_paths"), "skip_paths")
-        return any(_glob_match(path, glob) for glob in skip_globs)
+        skip_globs = ctx.options_as(SecretsOptions).skip_paths
+        return any(path_matches(glob, path) for glob in skip_globs)
 
     def _baseline(self, ctx: CheckContext) -> Baseline:
         path = self._baseline_path(ctx)
@@ -1531,21 +1033,14 @@ class SecretsChecker(Checker):
         return self._baselines[key]
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
-        settings: Mapping[str, Any] = ctx.settings
-        _check_setting_names(settings)
+        options = ctx.options_as(SecretsOptions)
         baseline = self._baseline(ctx)
         if self._skipped(path, ctx, baseline) or is_binary(file.data):
             return []
-        limit = max_file_bytes(self.name, settings)
+        limit = options.max_file_bytes
         if len(file.data) > limit:
             return [too_large(self.name, path, len(file.data), limit)]
-        disabled = set(_str_list(settings.get("disable"), "disable"))
-        unknown = sorted(disabled - {*RULE_IDS, "file-too-large"})
-        if unknown:
-            raise CheckError(
-                f"secrets: 'disable' names no such rule {unknown[0]!r}",
-                hint="the rules are listed in docs/scans.md",
-            )
+        disabled = set(options.disable)
         text = file.data.decode("utf-8", errors="replace")
         lines = text.split("\n")
         findings: list[Finding] = []
@@ -1577,23 +1072,3 @@ def _digest_of(ctx: CheckContext, paths: Sequence[str]) -> str:
         f = ctx.tree.get(dep)
         h.update(f"{dep}\0{f.sha256 if f is not None else '-'}\n".encode())
     return h.hexdigest()
-
-
-_SETTINGS = frozenset({"baseline", "skip_paths", "disable", "max_file_bytes"})
-
-
-def _check_setting_names(settings: Mapping[str, Any]) -> None:
-    unknown = sorted(set(settings) - _SETTINGS)
-    if unknown:
-        raise CheckError(
-            f"secrets: unknown setting {unknown[0]!r}",
-            hint=f"the secrets checker's settings are {', '.join(sorted(_SETTINGS))}",
-        )
-
-
-def _str_list(value: Any, setting: str) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CheckError(f"secrets: the {setting!r} setting must be a list of strings")
-    return value

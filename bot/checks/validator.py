@@ -21,20 +21,20 @@ from typing import ClassVar
 
 import yaml
 from packaging.requirements import InvalidRequirement, Requirement
+from pydantic import Field
 
 from bot.checks._toml import load_toml
-from bot.checks.base import CheckContext, Checker, Finding, Severity, refuse_unknown_settings
+from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
-    max_file_bytes,
-    max_memory_mb,
     memory_ceiling,
     out_of_memory,
     split_by_size,
 )
+from bot.checks.options import CheckerOptions, SubprocessOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["ValidatorChecker", "clear_parse_memo", "import_names_for"]
+__all__ = ["ValidatorChecker", "ValidatorOptions", "clear_parse_memo", "import_names_for"]
 
 _DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 # JSON dialects that allow comments; they are not meant for a strict JSON parser.
@@ -643,7 +643,12 @@ _MYPY_LINE = re.compile(
 )
 
 
-_SETTINGS = ("types", "max_file_bytes", "max_memory_mb")
+class ValidatorOptions(SubprocessOptions):
+    """The validator's options: whether to run mypy, besides its limits."""
+
+    types: bool = Field(
+        default=False, strict=True, description="also run mypy over the tree (`--types`)"
+    )
 
 
 class ValidatorChecker(Checker):
@@ -651,6 +656,7 @@ class ValidatorChecker(Checker):
 
     name: ClassVar[str] = "validator"
     version: ClassVar[str] = "1.0.0"
+    options_model: ClassVar[type[CheckerOptions]] = ValidatorOptions
 
     def __init__(self) -> None:
         # The facts of the tree being checked; the tree is held so that identity is reliable.
@@ -660,17 +666,12 @@ class ValidatorChecker(Checker):
         return path.endswith((".py", ".pyi", *_DATA_SUFFIXES))
 
     def config_digest(self, ctx: CheckContext) -> str:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            _SETTINGS,
-            hint="the validator's settings are types, max_file_bytes and max_memory_mb",
-        )
+        options = ctx.options_as(ValidatorOptions)
         # The standard library's module names differ between Python versions.
-        settings = {**ctx.settings, "python": list(sys.version_info[:2])}
-        if settings.get("types"):
-            settings["mypy"] = _mypy_version()
-        blob = json.dumps(settings, sort_keys=True, default=str).encode()
+        facts = {**options.model_dump(mode="json"), "python": list(sys.version_info[:2])}
+        if options.types:
+            facts["mypy"] = _mypy_version()
+        blob = json.dumps(facts, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()
 
     def _tree_facts(self, ctx: CheckContext) -> _TreeFacts:
@@ -693,7 +694,7 @@ class ValidatorChecker(Checker):
             return f"{suffix}:jsonc={jsonc}"
         if not path.endswith((".py", ".pyi")):
             return suffix
-        if ctx.settings.get("types"):
+        if ctx.options_as(ValidatorOptions).types:
             # mypy reads the whole tree: key on the path and every module and config digest.
             return super().dependency_fingerprint(path, ctx)
         # Without parsing (a warm run must stay cheap): every identifier of the file is a
@@ -746,28 +747,21 @@ class ValidatorChecker(Checker):
         return findings
 
     def check_files(self, paths: Sequence[str], ctx: CheckContext) -> dict[str, list[Finding]]:
-        refuse_unknown_settings(
-            self.name,
-            ctx.settings,
-            _SETTINGS,
-            hint="the validator's settings are types, max_file_bytes and max_memory_mb",
-        )
+        options = ctx.options_as(ValidatorOptions)
         # Parsing happens in this process: the size cap is what bounds its memory.
-        within, results = split_by_size(
-            self.name, paths, ctx.tree, max_file_bytes(self.name, ctx.settings)
-        )
+        within, results = split_by_size(self.name, paths, ctx.tree, options.max_file_bytes)
         for p in within:
             results[p] = self._check_bounded(p, ctx)
-        if ctx.settings.get("types"):
+        if options.types:
             parsable = [
                 p
                 for p in within
                 if p.endswith((".py", ".pyi")) and _parse(p, ctx.tree[p]).module is not None
             ]
             if parsable:
-                ceiling = max_memory_mb(self.name, ctx.settings)
+                ceiling = options.max_memory_mb
                 # mypy reads the whole tree: leave out what is too large to analyse.
-                limit = max_file_bytes(self.name, ctx.settings)
+                limit = options.max_file_bytes
                 small = {q: f for q, f in ctx.tree.items() if len(f.data) <= limit}
                 for p, found in _run_mypy(parsable, small, ceiling).items():
                     results[p] = results.get(p, []) + found

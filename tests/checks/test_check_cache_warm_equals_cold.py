@@ -82,7 +82,7 @@ def test_new_checker_version_or_config_invalidates(tmp_path: Path) -> None:
         configured = run_checks(
             tree,
             changed=None,
-            policy=policy({"checkers": {"validator": {"options": {"strict": True}}}}),
+            policy=policy({"checkers": {"validator": {"options": {"max_file_bytes": 2_000_000}}}}),
             cache=cache,
         )
         assert configured.per_checker["validator"].cached == 0

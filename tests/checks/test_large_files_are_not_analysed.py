@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.checks import load_policy, run_checks
+from bot.errors import CheckError
 from bot.tree import File
 
 CHECKERS = ("validator", "ruff", "bandit", "secrets")
@@ -51,13 +54,15 @@ def test_the_cap_is_a_policy_option_per_checker() -> None:
     assert run.verdict.passed
 
 
-def test_a_bad_cap_is_named() -> None:
-    policy = load_policy({"checkers": {"ruff": {"options": {"max_file_bytes": "1MB"}}}}, None)
-    run = run_checks({"a.py": File(b"x = 1\n")}, changed=None, policy=policy, cache=None)
-    assert not run.verdict.passed
-    assert any(
-        "'max_file_bytes' setting must be a positive integer" in r for r in run.verdict.reasons
+def test_a_bad_cap_is_named_when_the_policy_loads() -> None:
+    with pytest.raises(CheckError) as info:
+        load_policy({"checkers": {"ruff": {"options": {"max_file_bytes": "1MB"}}}}, None)
+    assert info.value.message == (
+        ".evobot.yml: checks.checkers.ruff.options.max_file_bytes: Input should be a valid integer"
     )
+    assert "max_file_bytes, max_memory_mb" in str(info.value.hint)
+    with pytest.raises(CheckError, match=r"options\.max_memory_mb: Input should be greater than 0"):
+        load_policy({"checkers": {"validator": {"options": {"max_memory_mb": 0}}}}, None)
 
 
 def test_a_tool_over_its_memory_ceiling_is_reported_not_crashed() -> None:

@@ -155,13 +155,13 @@ def test_update_names_a_recorded_commit_the_template_lacks(
 @pytest.mark.parametrize(
     ("checks", "fragments"),
     [
-        ("block_on: huge\n", ["checks: block_on"]),
-        ("checkers: [ruff]\n", ["checks: checkers"]),
-        ("checkers: 5\n", ["checks: checkers"]),
-        ("checkers: {ruff: {options: 5}}\n", ["checks: checkers.ruff.options"]),
-        ("checkers: {nosuch: false}\n", ["checkers.nosuch", "no such checker"]),
-        ("ignore: 5\n", ["checks: ignore"]),
-        ("ignore: {a: 1}\n", ["checks: ignore"]),
+        ("block_on: huge\n", [".evobot.yml: checks.block_on"]),
+        ("checkers: [ruff]\n", [".evobot.yml: checks.checkers"]),
+        ("checkers: 5\n", [".evobot.yml: checks.checkers"]),
+        ("checkers: {ruff: {options: 5}}\n", [".evobot.yml: checks.checkers.ruff.options"]),
+        ("checkers: {nosuch: false}\n", ["checks.checkers.nosuch", "no such checker"]),
+        ("ignore: 5\n", [".evobot.yml: checks.ignore"]),
+        ("ignore: {a: 1}\n", [".evobot.yml: checks.ignore"]),
         ("ignore: [{checker: ruff, rule: X}]\n", ["ignore.0.reason"]),
     ],
 )
@@ -338,7 +338,8 @@ def test_demo_names_a_dir_it_cannot_use(capsys: pytest.CaptureFixture[str], wher
 def test_check_refuses_options_a_checker_does_not_read(
     capsys: pytest.CaptureFixture[str], checker: str, setting: str
 ) -> None:
-    # An option nobody reads would otherwise be silently ignored: the policy says why it blocks.
+    # An option nobody reads would otherwise be silently ignored: it is refused when the policy
+    # loads, naming the file and the key, before any checker runs.
     checks = f"checks:\n  checkers: {{{checker}: {{options: {{{setting}: 5}}}}}}\n"
     build_file_tree(
         Path("svc"), {".evobot.yml": CONFIG.format(template="x") + checks, "app.py": "x = 1\n"}
@@ -346,7 +347,10 @@ def test_check_refuses_options_a_checker_does_not_read(
     outcome = run_evobot(capsys, "check", "svc", "--all", "--no-cache")
     assert outcome.code == 1
     assert "Traceback" not in outcome.stderr
-    assert f"{checker} could not run: {checker}: unknown setting '{setting}'" in outcome.stdout
+    assert (
+        f"error: .evobot.yml: checks.checkers.{checker}.options.{setting}: unknown key\n"
+        f"hint: the {checker} checker's options are: max_file_bytes" in outcome.stderr
+    )
 
 
 def test_update_missing_a_new_answer_points_at_evobot_yml_not_data(

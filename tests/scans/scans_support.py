@@ -20,8 +20,9 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from bot.checks import load_policy
 from bot.checks.base import CheckContext, Finding
-from bot.checks.secrets import SecretsChecker
+from bot.checks.secrets import SecretsChecker, SecretsOptions
 from bot.tree import File, Tree
 
 ALNUM = string.ascii_letters + string.digits
@@ -54,7 +55,10 @@ class Corpus:
 def scan(tree: Mapping[str, File], settings: Mapping[str, object] | None = None) -> list[Finding]:
     """Run the secrets checker over every file of ``tree`` the way the runner does."""
     checker = SecretsChecker()
-    ctx = CheckContext(tree=tree, paths=sorted(tree), settings=dict(settings or {}))
+    # The options go through the policy, as the runner's do: a bad one fails at load.
+    policy = load_policy({"checkers": {"secrets": {"options": dict(settings or {})}}}, None)
+    options = policy.options_for("secrets", SecretsOptions)
+    ctx = CheckContext(tree=tree, paths=sorted(tree), options=options)
     result = checker.check_files(sorted(tree), ctx)
     return [f for path in sorted(result) for f in result[path]]
 

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 import pytest
 from evobot_testing import REPO_ROOT
 
+from bot.checks import load_policy
 from bot.checks.base import CheckContext, Finding
-from bot.checks.licenses import LicenseChecker, identify_license_text
+from bot.checks.licenses import LicenseChecker, LicenseOptions, identify_license_text
 from bot.errors import CheckError
 from bot.tree import File
 
@@ -98,7 +99,10 @@ def check(
     files: Mapping[str, str | bytes], settings: Mapping[str, object] | None = None
 ) -> list[Finding]:
     tree = {p: File(c.encode() if isinstance(c, str) else c) for p, c in files.items()}
-    ctx = CheckContext(tree=tree, paths=sorted(tree), settings=dict(settings or {}))
+    # The options go through the policy, as the runner's do: a bad one fails at load.
+    policy = load_policy({"checkers": {"licenses": {"options": dict(settings or {})}}}, None)
+    options = policy.options_for("licenses", LicenseOptions)
+    ctx = CheckContext(tree=tree, paths=sorted(tree), options=options)
     result = LicenseChecker().check_files(sorted(tree), ctx)
     return [f for path in sorted(result) for f in result[path]]
 
@@ -293,9 +297,13 @@ def test_policy_settings_allow_deny_and_review() -> None:
         ("a.py", "license-denied", "high", 1),
         ("c.py", "license-denied", "high", 1),
     ]
-    with pytest.raises(CheckError, match="'deny' setting must be a list"):
+    with pytest.raises(
+        CheckError, match=r"\.evobot\.yml: checks\.checkers\.licenses\.options\.deny: Input should"
+    ):
         check(files, {"deny": "GPL-*"})
-    with pytest.raises(CheckError, match="'allow_extra' setting must be a list"):
+    with pytest.raises(
+        CheckError, match=r"options\.allow_extra\.0: Input should be a valid string"
+    ):
         check(files, {"allow_extra": [1]})
 
 
@@ -369,5 +377,5 @@ def test_poetry_tables_and_template_headers() -> None:
 
 
 def test_a_misspelt_setting_is_an_error_not_a_silent_default() -> None:
-    with pytest.raises(CheckError, match="unknown setting 'alow'"):
+    with pytest.raises(CheckError, match=r"checks\.checkers\.licenses\.options\.alow: unknown key"):
         check({"a.py": "x = 1\n"}, {"alow": ["GPL-3.0-only"]})

@@ -11,7 +11,7 @@ from scans_support import scan
 
 from bot.checks import secrets
 from bot.checks.base import CheckContext
-from bot.checks.secrets import SecretsChecker, fingerprint
+from bot.checks.secrets import SecretsChecker, SecretsOptions, fingerprint
 from bot.errors import CheckError
 from bot.tree import File
 
@@ -95,9 +95,9 @@ def test_pragma_on_the_line_suppresses_only_that_line() -> None:
 
 def test_the_baseline_changes_the_cache_key() -> None:
     checker = SecretsChecker()
-    ctx = CheckContext(tree={}, paths=[], settings={})
+    ctx = CheckContext(tree={}, paths=[])
     assert list(checker.dependencies("a.py", ctx)) == [".evobot/secrets-baseline.json"]
-    ctx = CheckContext(tree={}, paths=[], settings={"baseline": "sec/b.json"})
+    ctx = CheckContext(tree={}, paths=[], options=SecretsOptions(baseline="sec/b.json"))
     assert list(checker.dependencies("a.py", ctx)) == ["sec/b.json"]
 
 
@@ -112,9 +112,10 @@ def test_the_baseline_changes_the_cache_key() -> None:
             "no such",
         ),
         ('{"skip_paths": [{"glob": "a/**"}]}', "reason"),
-        ('{"allow": []}', "unknown key 'allow'"),
+        ('{"allow": []}', "allow: unknown key"),
         ('{"version": 2}', "unsupported baseline version 2"),
-        ('{"accepted": {"fp": "x"}}', "'accepted' must be a list"),
+        ('{"accepted": {"fp": "x"}}', "accepted: Input should be a valid list"),
+        ('{"accepted": [{"fingerprint": "0123456789ab", "reason": " "}]}', "accepted.0.reason"),
     ],
 )
 def test_an_invalid_baseline_is_an_error_naming_the_file(content: str, message: str) -> None:
@@ -163,7 +164,9 @@ def test_every_rule_is_documented() -> None:
 
 def test_misspelt_settings_and_unknown_rules_are_errors() -> None:
     tree = {"a.env": File(b"X=1\n")}
-    with pytest.raises(CheckError, match="unknown setting 'skip_path'"):
+    with pytest.raises(
+        CheckError, match=r"checks\.checkers\.secrets\.options\.skip_path: unknown key"
+    ):
         scan(tree, {"skip_path": ["a.env"]})
     with pytest.raises(CheckError, match="no such rule 'aws-key'"):
         scan(tree, {"disable": ["aws-key"]})
