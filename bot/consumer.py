@@ -13,6 +13,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConsumerConfigError, EvobotError
+from bot.globs import validate_glob
 from bot.redact import redact_url, url_credentials
 from bot.tree import NotRegularFileError, git_dir_rule, read_regular_file
 
@@ -67,9 +68,7 @@ class RolloutSettings(_Model):
 
 
 def _protect_glob(pattern: str) -> str:
-    """A `protect` entry is a glob in evobot's one path dialect (bot.template.globs)."""
-    from bot.template.globs import validate_glob  # bot.template imports this module
-
+    """A `protect` entry is a glob in evobot's one path dialect (bot.globs)."""
     return validate_glob(pattern)
 
 

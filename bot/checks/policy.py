@@ -6,7 +6,7 @@ The policy comes from an org default file and the consumer's `.evobot.yml` `chec
 each source, then the merge, including every checker's options into that checker's model
 (:mod:`bot.checks.options`), so a mistake is reported once, at load, naming the file and key
 path. :meth:`Policy.evaluate` turns findings into a :class:`Verdict` that says pass or fail and
-why. Ignore paths use evobot's one path-glob dialect (:mod:`bot.template.globs`).
+why. Ignore paths use evobot's one path-glob dialect (:mod:`bot.globs`).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pydantic import (
 from bot.checks.base import Finding, Severity, options_error_text
 from bot.checks.options import CheckerOptions
 from bot.errors import CheckError
-from bot.template.globs import path_matches, validate_glob
+from bot.globs import path_matches, validate_glob
 
 OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
@@ -66,7 +66,7 @@ class CheckerPolicy(_Model):
 
 class IgnoreRule(_Model):
     """An accepted finding: checker and rule (shell-style name patterns allowed), optionally a
-    path glob in evobot's one path dialect (:mod:`bot.template.globs`); a reason."""
+    path glob in evobot's one path dialect (:mod:`bot.globs`); a reason."""
 
     checker: str = Field(min_length=1)
     rule: str = Field(min_length=1)

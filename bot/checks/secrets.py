@@ -46,7 +46,7 @@ from bot.checks.options import (
     SizeLimitedOptions,
 )
 from bot.errors import CheckError
-from bot.template.globs import path_matches, validate_glob
+from bot.globs import path_matches, validate_glob
 from bot.tree import File, is_binary
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import Literal
 import structlog
 
 from bot.errors import MergeError
-from bot.template.globs import matches_any
+from bot.globs import matches_any
 from bot.tree import File, Tree, is_binary
 
 __all__ = [

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, load_consumer_config
+from bot.globs import matches_any
 from bot.redact import redact_url
 from bot.report.gitio import work_tree
 from bot.report.provenance import (
@@ -27,7 +28,6 @@ from bot.report.provenance import (
     parse_statement,
     public_source,
 )
-from bot.template.globs import matches_any
 from bot.tree import File
 
 __all__ = [

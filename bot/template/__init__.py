@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.globs import matches_any, path_matches
 from bot.template.answers import AnswerError, AnswerSet, coerce_answer, resolve_answers
-from bot.template.globs import matches_any, path_matches
 from bot.template.manifest import (
     MANIFEST_NAME,
     Manifest,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from bot.consumer import parse_yaml_model
 from bot.errors import EvobotError, ManifestError
-from bot.template.globs import validate_glob
+from bot.globs import validate_glob
 from bot.tree import NotRegularFileError, read_regular_file, refuse_git_dir, safe_relpath
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.consumer import CONFIG_NAME
 from bot.errors import RenderError
-from bot.template.globs import matches_any
+from bot.globs import matches_any
 from bot.template.manifest import Manifest
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 from bot.template.source import ResolvedTemplate

@@ -1,4 +1,4 @@
-"""One path-glob dialect (bot.template.globs) for template `exclude`/`skip_if_exists`, a
+"""One path-glob dialect (bot.globs) for template `exclude`/`skip_if_exists`, a
 consumer's `protect`, `checks.ignore[].path` and the secrets baseline: the table of what the
 documented examples match, and that the matcher never crashes and `**` matches everything."""
 
@@ -12,7 +12,7 @@ from bot.checks import Finding, Severity, load_policy
 from bot.checks.secrets import load_baseline
 from bot.consumer import ConsumerConfig
 from bot.errors import CheckError
-from bot.template.globs import path_matches, validate_glob
+from bot.globs import path_matches, validate_glob
 
 # (pattern, paths it matches, paths it does not match) — the examples of docs/templates.md.
 TABLE = [
