@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.errors import ConsumerConfigError, EvobotError
+from bot.parsing import load_yaml
 
 __all__ = [
     "CONFIG_NAME",
@@ -94,10 +95,7 @@ def parse_yaml_model(
     Every problem becomes an ``error`` whose message names ``source``, the key and what is
     wrong; `.evobot.yml` and `template.yml` are both read through here.
     """
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{source}: not valid YAML: {exc}") from None
+    raw = load_yaml(text, source=source, error=error)
     if not isinstance(raw, dict):
         raise error(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
     try:
@@ -122,7 +120,11 @@ def load_consumer_config(root: Path) -> ConsumerConfig:
             f"{path}: not found; this directory was not rendered by evobot",
             hint="run `evobot render TEMPLATE DEST` first",
         )
-    return parse_consumer_config(path.read_bytes(), source=str(path))
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConsumerConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_consumer_config(text, source=str(path))
 
 
 def dump_consumer_config(config: ConsumerConfig) -> str:

@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.table import Table
 
-from bot.cli._output import console, err_console, print_json
+from bot.cli._output import print_json
 from bot.consumer import (
     CONFIG_NAME,
     ConsumerConfig,
@@ -41,6 +42,11 @@ from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, Tree, read_tree, write_tree
 
 __all__ = ["DemoError", "DemoResult", "main", "run_demo"]
+
+# The demo styles its own fixed text with markup; every path and message in it is escaped,
+# and emoji codes are never read (a demo directory may be called `:x:`).
+console = Console(emoji=False, highlight=False)
+err_console = Console(stderr=True, emoji=False, highlight=False)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates" / "fastapi-service"
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bot.checks.base import Finding, Severity
 from bot.consumer import pydantic_error_text
 from bot.errors import CheckError
+from bot.parsing import load_yaml
 
 __all__ = [
     "CheckerPolicy",
@@ -202,11 +202,12 @@ def load_policy(
     base: dict[str, Any] = {}
     if org_default is not None:
         try:
-            raw = yaml.safe_load(org_default.read_text(encoding="utf-8"))
+            text = org_default.read_bytes()
         except OSError as exc:
-            raise CheckError(f"{org_default}: cannot read the org check policy: {exc}") from None
-        except yaml.YAMLError as exc:
-            raise CheckError(f"{org_default}: not valid YAML: {exc}") from None
+            raise CheckError(
+                f"{org_default}: cannot read the org check policy: {exc.strerror or exc}"
+            ) from None
+        raw = load_yaml(text, source=str(org_default), error=CheckError)
         if isinstance(raw, Mapping) and set(raw) == {"checks"}:
             raw = raw["checks"]
         if raw is not None and not isinstance(raw, Mapping):

@@ -312,4 +312,8 @@ def load_manifest(directory: Path) -> Manifest:
             f"{path}: not found; a template directory holds a {MANIFEST_NAME}",
             hint="pass --subdir when the template lives in a subdirectory of the repository",
         )
-    return parse_manifest(path.read_bytes(), source=str(path))
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_manifest(text, source=str(path))
