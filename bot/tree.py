@@ -14,14 +14,16 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NoReturn
 
-from bot.errors import RenderError, WriteError
+from bot.errors import ReadError, RenderError, WriteError
 
 __all__ = [
     "File",
     "Tree",
     "digest",
     "is_binary",
+    "raise_read_error",
     "read_tree",
     "safe_relpath",
     "write_tree",
@@ -83,7 +85,9 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
     excluded = set(exclude_dirs)
     root = root.resolve()
     tree: Tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    # os.walk skips a directory it cannot list unless told otherwise: a silently missing
+    # subtree would be rendered, evolved or deleted as if it did not exist.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=raise_read_error):
         dirnames[:] = sorted(d for d in dirnames if d not in excluded)
         for name in sorted(filenames):
             full = Path(dirpath) / name
@@ -92,11 +96,20 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
                 target = full.resolve()
                 if not target.is_relative_to(root):
                     raise RenderError(f"{rel}: symlink points outside the tree, to {target}")
-            st = full.stat()
-            if not stat.S_ISREG(st.st_mode):
-                continue
-            tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
+            try:
+                st = full.stat()
+                if not stat.S_ISREG(st.st_mode):
+                    continue
+                tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
+            except OSError as exc:
+                raise_read_error(exc)
     return tree
+
+
+def raise_read_error(exc: OSError) -> NoReturn:
+    """Raise ``exc`` (a failed read or directory listing) as a ReadError naming its path."""
+    where = exc.filename if exc.filename is not None else "(unknown path)"
+    raise ReadError(f"{where}: cannot read: {exc.strerror or exc}") from None
 
 
 def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = ()) -> None:

@@ -52,7 +52,11 @@ def _read_for_check(root: Path) -> Tree:
     listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     keep = {p for p in listed.split("\0") if p} if listed is not None else None
     tree: Tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unlistable(exc: OSError) -> None:
+        raise CheckError(f"{exc.filename}: cannot read: {exc.strerror or exc}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
         here = Path(dirpath)
         dirnames[:] = sorted(
             d
@@ -71,7 +75,7 @@ def _read_for_check(root: Path) -> Tree:
                 if stat.S_ISREG(st.st_mode):
                     tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
             except OSError as exc:
-                raise CheckError(f"{full}: cannot read: {exc}") from None
+                raise CheckError(f"{full}: cannot read: {exc.strerror or exc}") from None
     return tree
 
 

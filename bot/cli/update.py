@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli._output import JsonOption, console, err_console, print_json
+from bot.cli._paths import check_cache_dir
 from bot.cli._template_auth import explain_refusal, template_http_headers
 from bot.consumer import TemplateVersion, load_consumer_config
 from bot.errors import MergeError
@@ -24,7 +25,7 @@ from bot.report.provenance import (
     provenance_for_evolution,
     system_clock,
 )
-from bot.tree import File, Tree, read_tree, write_tree
+from bot.tree import File, Tree, raise_read_error, read_tree, write_tree
 
 __all__ = ["register"]
 
@@ -87,7 +88,10 @@ def _read_consumer(root: Path, in_git: bool) -> Tree:
             raise MergeError(f"{rel}: symlink points outside {root}; refusing to read it")
         if not full.is_file():
             continue  # deleted but still in the index
-        tree[rel] = File(full.read_bytes(), bool(full.stat().st_mode & stat.S_IXUSR))
+        try:
+            tree[rel] = File(full.read_bytes(), bool(full.stat().st_mode & stat.S_IXUSR))
+        except OSError as exc:
+            raise_read_error(exc)
     return tree
 
 
@@ -182,6 +186,7 @@ def update(
     """
     if not path.is_dir():
         raise MergeError(f"{path}: not a directory")
+    check_cache_dir(cache_dir)
     root = path.resolve()
     in_git = _git_top(root) is not None
     if in_git and not allow_dirty:

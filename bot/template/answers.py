@@ -11,7 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-
 from bot.errors import EvobotError, ManifestError
 from bot.parsing import DocumentError, parse_yaml
 from bot.template.manifest import Manifest, Question, is_jinja_template

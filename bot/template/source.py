@@ -26,7 +26,7 @@ from packaging.version import Version
 
 from bot.errors import TemplateSourceError
 from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
-from bot.tree import safe_relpath
+from bot.tree import raise_read_error, safe_relpath
 
 __all__ = [
     "ResolvedTemplate",
@@ -286,7 +286,7 @@ def _local_git_dir(path: Path) -> Path | None:
 def _content_digest(root: Path) -> str:
     """A sha1-style hex digest of every path, mode and content under ``root``."""
     h = hashlib.sha1(usedforsecurity=False)
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=raise_read_error):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         for name in sorted(filenames):
             full = Path(dirpath) / name
@@ -294,8 +294,11 @@ def _content_digest(root: Path) -> str:
             if full.is_symlink():
                 h.update(b"L" + rel.encode() + b"\0" + str(full.readlink()).encode() + b"\0")
                 continue
-            mode = b"x" if full.stat().st_mode & stat.S_IXUSR else b"-"
-            content = hashlib.sha256(full.read_bytes()).digest()
+            try:
+                mode = b"x" if full.stat().st_mode & stat.S_IXUSR else b"-"
+                content = hashlib.sha256(full.read_bytes()).digest()
+            except OSError as exc:
+                raise_read_error(exc)
             h.update(b"F" + rel.encode() + b"\0" + mode + content)
     return h.hexdigest()
 
