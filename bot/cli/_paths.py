@@ -22,6 +22,8 @@ def check_cache_dir(path: Path | None, option: str = "--cache-dir") -> None:
     for candidate in (path, *path.parents):
         if candidate.exists() or candidate.is_symlink():
             if not candidate.is_dir():
-                what = "is not a directory" if candidate == path else f"{candidate} is not a directory"
-                raise CliUsageError(f"{option} {path}: {what}; it must be a directory")
+                what = "" if candidate == path else f"{candidate} "
+                raise CliUsageError(
+                    f"{option} {path}: {what}is not a directory; it must be a directory"
+                )
             return

@@ -17,8 +17,13 @@ from bot.parsing import YAML_LIMITS
 DEEP = 100_000
 LOL = '["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'
 # Billion laughs: nine levels of nine aliases each, 9**9 "lol"s once expanded.
-LAUGHS = "a: &a " + LOL + "\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+LAUGHS = (
+    "a: &a "
+    + LOL
+    + "\n"
+    + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)
+    )
 )
 
 # (a YAML value, what the error says about it)

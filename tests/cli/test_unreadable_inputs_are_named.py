@@ -108,7 +108,9 @@ def test_an_emulator_seed_that_is_binary_or_not_a_file_is_named(
 ) -> None:
     build_file_tree(Path(), {"seed.bin": BINARY, "afile": "x\n"})
     Path("adir").mkdir()
-    outcome = run_evobot(capsys, "emulator", "serve", "--port", "0", "--state", "st", "--seed", seed)
+    outcome = run_evobot(
+        capsys, "emulator", "serve", "--port", "0", "--state", "st", "--seed", seed
+    )
     assert_clear_error(outcome, seed)
 
 

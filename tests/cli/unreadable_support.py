@@ -50,9 +50,7 @@ def run_evobot_unprivileged(cwd: Path, *args: str) -> Outcome:
         for path in [cwd, *cwd.rglob("*")]:
             os.chown(path, NOBODY, NOBODY, follow_symlinks=False)
         argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *argv]
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("EVOBOT_", "GITHUB_", "GH_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVOBOT_", "GITHUB_", "GH_"))}
     env.update(HOME=str(cwd), EVOBOT_CACHE_DIR=str(cwd / ".cache"))
     proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     return Outcome(proc.returncode, proc.stdout, proc.stderr)

@@ -114,7 +114,9 @@ def test_random_structures(value: Any) -> None:
 
 
 @FUZZ
-@given(structures, st.sampled_from(["template", "version", "answers", "rollout", "protect", "checks"]))
+@given(
+    structures, st.sampled_from(["template", "version", "answers", "rollout", "protect", "checks"])
+)
 def test_random_structures_in_each_evobot_yml_key(value: Any, slot: str) -> None:
     _only_evobot_errors(parse_consumer_config, _dump(_config_like(value, slot)))
 
