@@ -12,7 +12,7 @@ import json
 import re
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -74,12 +74,29 @@ def _check_size(data: str | bytes, limits: Limits) -> None:
         raise DocumentError(f"larger than {limits.max_bytes} bytes")
 
 
-if yaml.__with_libyaml__:
-    _EventLoader: Any = yaml.CSafeLoader
-    _SafeLoader: Any = yaml.CSafeLoader
-else:  # pragma: no cover - PyYAML built without libyaml
-    _EventLoader = yaml.SafeLoader
-    _SafeLoader = yaml.SafeLoader
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader
+else:  # libyaml's parser when PyYAML has it; the constructor is Python either way
+    _Base = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+# Longer integers are refused: Python's own limit for decimal ones, and base-60 ones (`1:2:3`,
+# YAML 1.1) are built by a loop that is quadratic in their length.
+_MAX_INT_CHARS = 4300
+
+
+class _SafeLoader(_Base):
+    """PyYAML's safe loader, refusing integers too long to build quickly."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value) > _MAX_INT_CHARS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer longer than {_MAX_INT_CHARS} characters", node.start_mark
+            )
+        return super().construct_yaml_int(node)
+
+
+_SafeLoader.add_constructor("tag:yaml.org,2002:int", _SafeLoader.construct_yaml_int)
+_EventLoader: Any = _Base  # the stubs leave its event methods untyped
 
 
 @dataclass
@@ -166,9 +183,10 @@ def parse_yaml(data: str | bytes, *, limits: Limits = YAML_LIMITS) -> Any:
         raise DocumentError(f"not valid YAML: {exc}") from None
 
 
-# A JSON string literal (escapes included) or one bracket: what is left after strings are
-# skipped decides the nesting depth.
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# A JSON string literal, escapes included; brackets left once strings are removed decide the
+# nesting depth. An unterminated string runs to the end of the text: without that, every quote
+# after it would start a new failing match, quadratic in the size of `"\"\"\"...`.
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.?)*(?:"|\Z)', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
