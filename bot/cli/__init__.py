@@ -72,7 +72,7 @@ def _print_error(text: str) -> None:
     _output.err_console.print(Text.assemble(("error:", "bold red"), " ", text), soft_wrap=True)
 
 
-def os_error_text(exc: OSError) -> str:
+def _os_error_text(exc: OSError) -> str:
     """One line naming the path(s) an operating-system error is about, and what went wrong."""
     what = exc.strerror or str(exc) or type(exc).__name__
     paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
@@ -92,7 +92,7 @@ def main() -> None:
     except OSError as exc:
         # A safety net: commands name the files they cannot read; one they missed still gets
         # one paragraph naming the path instead of a traceback.
-        _print_error(os_error_text(exc))
+        _print_error(_os_error_text(exc))
         sys.exit(1)
     except UnicodeDecodeError as exc:
         _print_error(f"a file is not UTF-8 text ({exc.reason} at byte {exc.start})")
