@@ -149,8 +149,19 @@ def test_deep_provenance_file_is_reported_not_crashed_on_by_verify(
     outcome = _timed(capsys, "verify", "svc")
     assert outcome.code != 0, outcome
     assert "Traceback" not in outcome.stderr + outcome.stdout
-    assert "nested deeper than" in re_flat(outcome.stdout + outcome.stderr)
+    assert "nested deeper than" in _flat(outcome.stdout + outcome.stderr)
 
 
-def re_flat(text: str) -> str:
+def _flat(text: str) -> str:
+    """Output with the terminal's line wrapping undone."""
     return " ".join(text.split())
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE))
+def test_hostile_emulator_seed_is_refused(capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    value, says = HOSTILE[kind]
+    build_file_tree(Path(), {"seed.yml": f"repos: {value}\n"})
+    outcome = _timed(
+        capsys, "emulator", "serve", "--port", "0", "--state", "st", "--seed", "seed.yml"
+    )
+    _refused(outcome, "seed.yml", says)

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_helpers import assert_clear_error, run_evobot, template_repo
 from evobot_testing import build_file_tree
-from unreadable_support import make_unreadable, run_evobot_unprivileged, shared_dir
-
-__all__ = ["shared_dir"]  # the fixture, imported to be found
+from unreadable_support import make_unreadable, reachable_dir, run_evobot_unprivileged
 
 BINARY = bytes(range(256)) * 4
 PLAIN_TEMPLATE = {
@@ -18,6 +17,11 @@ PLAIN_TEMPLATE = {
     "files/README.md.jinja": "# {{ service_name }}\n",
     "files/sub/app.py": "x = 1\n",
 }
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    yield from reachable_dir()
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ def _as_nobody() -> bool:
     return os.geteuid() == 0
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A working directory the user running `evobot` can reach (pytest's tmp_path is 0700)."""
+def reachable_dir() -> Iterator[Path]:
+    """A working directory the user running `evobot` can reach (pytest's tmp_path is 0700);
+    for a fixture to ``yield from``."""
     if _as_nobody() and shutil.which("setpriv") is None:
         pytest.skip("running as root without setpriv: root reads every file regardless of mode")
     root = Path(tempfile.mkdtemp(prefix="evobot-unreadable-"))
