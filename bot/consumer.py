@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from bot.errors import ConsumerConfigError, EvobotError
 from bot.globs import validate_glob
+from bot.parsing import load_yaml
 from bot.redact import redact_url, url_credentials
 from bot.tree import NotRegularFileError, git_dir_rule, read_regular_file
 
@@ -116,10 +117,7 @@ def parse_yaml_model(
     Every problem becomes an ``error`` whose message names ``source``, the key and what is
     wrong; `.evobot.yml` and `template.yml` are both read through here.
     """
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{source}: not valid YAML: {exc}") from None
+    raw = load_yaml(text, source=source, error=error)
     if not isinstance(raw, dict):
         raise error(f"{source}: must be a mapping of keys, got {type(raw).__name__}")
     try:

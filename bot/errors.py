@@ -14,6 +14,7 @@ __all__ = [
     "ForgeError",
     "ManifestError",
     "MergeError",
+    "ReadError",
     "RenderError",
     "TemplateSourceError",
     "WebhookError",
@@ -68,6 +69,11 @@ class ForgeError(EvobotError):
     def __init__(self, message: str, *, status: int | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.status = status
+
+
+class ReadError(EvobotError):
+    """A file or directory that cannot be read: no permission, a file where a directory must be,
+    or another operating-system error. The message names the path."""
 
 
 class WriteError(EvobotError):

@@ -15,8 +15,9 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NoReturn
 
-from bot.errors import EvobotError, RenderError, WriteError
+from bot.errors import EvobotError, ReadError, RenderError, WriteError
 
 __all__ = [
     "File",
@@ -26,6 +27,7 @@ __all__ = [
     "file_kind",
     "git_dir_rule",
     "is_binary",
+    "raise_read_error",
     "read_regular_file",
     "read_tree",
     "refuse_git_dir",
@@ -218,7 +220,9 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
     excluded = set(exclude_dirs)
     root = root.resolve()
     tree: Tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+    # os.walk skips a directory it cannot list unless told otherwise: a silently missing
+    # subtree would be rendered, evolved or deleted as if it did not exist.
+    for dirpath, dirnames, filenames in os.walk(root, onerror=raise_read_error):
         dirnames[:] = sorted(d for d in dirnames if d not in excluded)
         for name in sorted(filenames):
             full = Path(dirpath) / name
@@ -242,9 +246,15 @@ def read_tree(root: Path, *, exclude_dirs: Iterable[str] = (".git",)) -> Tree:
                     hint=f"remove {shown} or move it out of {root}",
                 ) from None
             except OSError as exc:
-                raise RenderError(f"{root / rel}: cannot read: {exc.strerror or exc}") from None
+                raise_read_error(exc)
             tree[rel] = File(data, executable)
     return tree
+
+
+def raise_read_error(exc: OSError) -> NoReturn:
+    """Raise ``exc`` (a failed read or directory listing) as a ReadError naming its path."""
+    where = exc.filename if exc.filename is not None else "(unknown path)"
+    raise ReadError(f"{where}: cannot read: {exc.strerror or exc}") from None
 
 
 def write_tree(root: Path, tree: Mapping[str, File], *, delete: Iterable[str] = ()) -> None:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,6 +31,7 @@ from bot.checks.base import Finding, Severity, options_error_text
 from bot.checks.options import CheckerOptions
 from bot.errors import CheckError
 from bot.globs import path_matches, validate_glob
+from bot.parsing import load_yaml
 
 OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
@@ -222,11 +222,12 @@ def load_policy(
     base: dict[str, Any] = {}
     if org_default is not None:
         try:
-            raw = yaml.safe_load(org_default.read_text(encoding="utf-8"))
+            text = org_default.read_bytes()
         except OSError as exc:
-            raise CheckError(f"{org_default}: cannot read the org check policy: {exc}") from None
-        except yaml.YAMLError as exc:
-            raise CheckError(f"{org_default}: not valid YAML: {exc}") from None
+            raise CheckError(
+                f"{org_default}: cannot read the org check policy: {exc.strerror or exc}"
+            ) from None
+        raw = load_yaml(text, source=str(org_default), error=CheckError)
         if isinstance(raw, Mapping) and set(raw) == {"checks"}:
             raw = raw["checks"]
         if raw is not None and not isinstance(raw, Mapping):

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 import typer
-from rich.markup import escape
+from rich.text import Text
 
 from bot import __version__
 from bot.cli import _output
@@ -66,6 +66,19 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def _print_error(text: str) -> None:
+    # Messages quote paths and values, which may hold `[...]` or `:x:`: printed literally.
+    # The terminal wraps the lines, so a long path is never split where it can't be copied.
+    _output.err_console.print(Text.assemble(("error:", "bold red"), " ", text), soft_wrap=True)
+
+
+def _os_error_text(exc: OSError) -> str:
+    """One line naming the path(s) an operating-system error is about, and what went wrong."""
+    what = exc.strerror or str(exc) or type(exc).__name__
+    paths = [str(p) for p in (exc.filename, exc.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {what}" if paths else what
+
+
 def main() -> None:
     """Entry point: the one place where an EvobotError becomes a message and an exit code."""
     try:
@@ -74,12 +87,16 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except EvobotError as exc:
-        # Messages quote paths and values, which may hold `[...]`: never read them as markup.
-        # The terminal wraps the lines, so a long path is never split where it can't be copied.
-        _output.err_console.print(
-            f"[bold red]error:[/] {escape(exc.diagnostics())}", highlight=False, soft_wrap=True
-        )
+        _print_error(exc.diagnostics())
         sys.exit(exc.exit_code)
+    except OSError as exc:
+        # A safety net: commands name the files they cannot read; one they missed still gets
+        # one paragraph naming the path instead of a traceback.
+        _print_error(_os_error_text(exc))
+        sys.exit(1)
+    except UnicodeDecodeError as exc:
+        _print_error(f"a file is not UTF-8 text ({exc.reason} at byte {exc.start})")
+        sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

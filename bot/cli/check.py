@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
 from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import CheckError
+from bot.parsing import DocumentError, parse_yaml
 from bot.tree import File, Tree
 
 __all__ = ["changed_paths", "register"]
@@ -52,7 +52,11 @@ def _read_for_check(root: Path) -> Tree:
     listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     keep = {p for p in listed.split("\0") if p} if listed is not None else None
     tree: Tree = {}
-    for dirpath, dirnames, filenames in os.walk(root):
+
+    def unlistable(exc: OSError) -> None:
+        raise CheckError(f"{exc.filename}: cannot read: {exc.strerror or exc}")
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
         here = Path(dirpath)
         dirnames[:] = sorted(
             d
@@ -71,7 +75,7 @@ def _read_for_check(root: Path) -> Tree:
                 if stat.S_ISREG(st.st_mode):
                     tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
             except OSError as exc:
-                raise CheckError(f"{full}: cannot read: {exc}") from None
+                raise CheckError(f"{full}: cannot read: {exc.strerror or exc}") from None
     return tree
 
 
@@ -88,8 +92,8 @@ def _git(root: Path, *args: str) -> str | None:
 def _template_commit(root: Path, rev: str) -> str | None:
     shown = _git(root, "show", f"{rev}:./{CONFIG_NAME}")
     try:
-        data = yaml.safe_load(shown) if shown is not None else None
-    except yaml.YAMLError:
+        data = parse_yaml(shown) if shown is not None else None
+    except DocumentError:
         return None
     version = data.get("version") if isinstance(data, dict) else None
     commit = version.get("commit") if isinstance(version, dict) else None
@@ -144,7 +148,7 @@ def _print_run(run: CheckRun, scope: str) -> None:
         counts = ", ".join(f"{n} {sev}" for sev, n in result.counts.items()) or "-"
         summary.add_row(
             name,
-            f"[{style}]{result.status}[/]",
+            Text(result.status, style=style),
             str(result.files),
             str(result.cached),
             counts,
@@ -155,16 +159,19 @@ def _print_run(run: CheckRun, scope: str) -> None:
     for f in run.findings:
         # One finding a line, like a compiler: readable at any terminal width.
         where = f"{f.path}:{f.line}" if f.line else f.path
-        sev = f"[{_SEVERITY_STYLE[f.severity.value]}]{f.severity.value:<8}[/]"
         console.print(
-            f"{sev} {escape(where)} [dim]{f.checker}/{escape(f.rule)}[/] {escape(f.message)}",
-            highlight=False,
+            Text.assemble(
+                (f"{f.severity.value:<8}", _SEVERITY_STYLE[f.severity.value]),
+                f" {where} ",
+                (f"{f.checker}/{f.rule}", "dim"),
+                f" {f.message}",
+            ),
             soft_wrap=True,
         )
-    verdict = "[bold green]passed[/]" if run.verdict.passed else "[bold red]blocked[/]"
-    console.print(f"policy: {verdict}")
+    verdict = ("passed", "bold green") if run.verdict.passed else ("blocked", "bold red")
+    console.print(Text.assemble("policy: ", verdict))
     for reason in run.verdict.reasons:
-        console.print(f"  - {reason}", highlight=False, markup=False)
+        console.print(f"  - {reason}")
 
 
 def register(app: typer.Typer) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli._output import JsonOption, console, print_json
+from bot.cli._paths import check_cache_dir
 from bot.cli._template_auth import REPOS_ENV, TemplateAccess, refused_by_server
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import ConsumerConfigError, TemplateSourceError
@@ -375,6 +376,7 @@ def register(app: typer.Typer) -> None:
         """Evolve one remote consumer and open or update its evolution PR."""
         from bot.checks import default_cache_path, load_policy
 
+        check_cache_dir(cache_dir)
         if run_checks and org_policy is not None:
             load_policy(None, org_policy)  # a bad org policy is named before any GitHub call
 

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
-from rich.markup import escape
 from rich.prompt import Confirm, Prompt
+from rich.text import Text
 
 from bot.cli._output import JsonOption, console, err_console, print_json
 from bot.cli._template_auth import explain_refusal, template_http_headers
@@ -24,6 +23,7 @@ from bot.consumer import (
     refuse_credentials,
 )
 from bot.errors import EvobotError
+from bot.parsing import load_yaml
 from bot.report.provenance import (
     PROVENANCE_PATH,
     dump_statement,
@@ -56,11 +56,10 @@ def parse_data_options(pairs: list[str], data_file: Path | None) -> dict[str, An
     given: dict[str, Any] = {}
     if data_file is not None:
         try:
-            raw = yaml.safe_load(data_file.read_bytes())
+            text = data_file.read_bytes()
         except OSError as exc:
-            raise RenderUsageError(f"{data_file}: cannot read: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise RenderUsageError(f"{data_file}: not valid YAML or JSON: {exc}") from None
+            raise RenderUsageError(f"{data_file}: cannot read: {exc.strerror or exc}") from None
+        raw = load_yaml(text, source=str(data_file), error=RenderUsageError)
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -78,8 +77,8 @@ def parse_data_options(pairs: list[str], data_file: Path | None) -> dict[str, An
 def _ask(name: str, question: Question, default: Any) -> Any:
     """Prompt a person for one answer (only ever called on a terminal)."""
     if question.help:
-        err_console.print(f"[dim]{escape(question.help)}[/]")
-    label = f"[bold]{name}[/]"
+        err_console.print(Text(question.help, style="dim"))
+    label = Text(name, style="bold")
     if question.type == "bool":
         return Confirm.ask(
             label, default=bool(default) if default is not None else False, console=err_console
@@ -91,10 +90,10 @@ def _ask(name: str, question: Question, default: Any) -> Any:
         choices = [str(c) for c in question.choice_values]
         if isinstance(question.choices, dict):
             for label_text, value in question.choices.items():
-                err_console.print(f"  {value}: {label_text}", markup=False)
+                err_console.print(f"  {value}: {label_text}")
         return Prompt.ask(label, choices=choices, default=shown_default, console=err_console)
     if question.type == "list":
-        label += " [dim](comma separated)[/]"
+        label.append(" (comma separated)", style="dim")
     answer = Prompt.ask(label, default=shown_default, console=err_console)
     return "" if answer is None else answer
 
@@ -105,7 +104,7 @@ def _interactive() -> bool:
 
 
 def _report_invalid(name: str, message: str) -> None:
-    err_console.print(f"[red]{escape(name)}: {escape(message)}[/]", highlight=False)
+    err_console.print(Text(f"{name}: {message}", style="red"))
 
 
 def _stored_source(source: str) -> str:
@@ -193,10 +192,10 @@ def register(app: typer.Typer) -> None:
             )
             if answers.unknown_keys:
                 err_console.print(
-                    "[yellow]warning:[/] no question asks for "
-                    + escape(", ".join(answers.unknown_keys))
-                    + "; ignored",
-                    highlight=False,
+                    Text.assemble(
+                        ("warning:", "yellow"),
+                        f" no question asks for {', '.join(answers.unknown_keys)}; ignored",
+                    )
                 )
             tree = render_template(template, answers.values)
             written, skipped = _write(dest, template, tree, answers.values, template_source)
@@ -217,15 +216,18 @@ def register(app: typer.Typer) -> None:
             return
         label = template.ref or template.commit[:12]
         console.print(
-            f"[green]Rendered[/] [bold]{escape(template.manifest.name)}[/] {escape(label)} into "
-            f"{escape(str(dest))}: "
-            f"{len(written)} files, plus {CONFIG_NAME} and {PROVENANCE_PATH}",
-            highlight=False,
+            Text.assemble(
+                ("Rendered", "green"),
+                " ",
+                (template.manifest.name, "bold"),
+                f" {label} into {dest}: "
+                f"{len(written)} files, plus {CONFIG_NAME} and {PROVENANCE_PATH}",
+            )
         )
         for path in written:
-            console.print(f"  [green]+[/] {escape(path)}", highlight=False)
+            console.print(Text.assemble("  ", ("+", "green"), f" {path}"))
         for path in skipped:
-            console.print(f"  [dim]= {escape(path)} (exists, skip_if_exists)[/]", highlight=False)
+            console.print(Text(f"  = {path} (exists, skip_if_exists)", style="dim"))
 
 
 def _write(

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.cli._output import JsonOption, console, print_json
+from bot.cli._paths import check_cache_dir
 from bot.cli._template_auth import explain_refusal, template_http_headers
 from bot.consumer import load_consumer_config
 from bot.report.summary import build_consumer_report, render_report_markdown
@@ -91,6 +92,7 @@ def register(app: typer.Typer) -> None:
         A private template fetched over https is authenticated with $EVOBOT_TEMPLATE_TOKEN
         (sent only to the hosts in $EVOBOT_TEMPLATE_TOKEN_HOSTS, default the GitHub host).
         """
+        check_cache_dir(cache_dir)
         root = path.resolve()
         template = load_consumer_config(root).template
         with explain_refusal(template, os.environ):

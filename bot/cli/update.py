@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from bot.cli._output import JsonOption, console, err_console, print_json
+from bot.cli._paths import check_cache_dir
 from bot.cli._template_auth import explain_refusal, template_http_headers
 from bot.consumer import CONFIG_NAME, TemplateVersion, load_consumer_config, refuse_credentials
 from bot.errors import MergeError
@@ -23,7 +25,7 @@ from bot.report.provenance import (
     provenance_for_evolution,
     system_clock,
 )
-from bot.tree import File, Tree, read_tree, write_tree
+from bot.tree import File, Tree, raise_read_error, read_tree, write_tree
 
 __all__ = ["register"]
 
@@ -86,7 +88,10 @@ def _read_consumer(root: Path, in_git: bool) -> Tree:
             raise MergeError(f"{rel}: symlink points outside {root}; refusing to read it")
         if not full.is_file():
             continue  # deleted but still in the index
-        tree[rel] = File(full.read_bytes(), bool(full.stat().st_mode & stat.S_IXUSR))
+        try:
+            tree[rel] = File(full.read_bytes(), bool(full.stat().st_mode & stat.S_IXUSR))
+        except OSError as exc:
+            raise_read_error(exc)
     return tree
 
 
@@ -117,35 +122,34 @@ def _print_human(evolution: Evolution, root: Path, *, dry_run: bool) -> None:
     if not evolution.changed:
         console.print(
             f"{root}: up to date with {name(evolution.to_version)}; nothing to do",
-            highlight=False,
             soft_wrap=True,
         )
         return
     console.print(
         f"{root}: {head} {name(evolution.from_version)} -> {name(evolution.to_version)}",
-        highlight=False,
         soft_wrap=True,
     )
     shown = [o for o in evolution.files if o.status is not FileStatus.UNCHANGED]
     if shown:
         table = Table("status", "path", "detail", box=None, pad_edge=False)
         for o in shown:
-            table.add_row(f"[{_STYLE[o.status]}]{o.status.value}[/]", o.path, o.detail or "")
+            table.add_row(Text(o.status.value, style=_STYLE[o.status]), o.path, o.detail or "")
         console.print(table)
     quiet = len(evolution.files) - len(shown)
     if quiet:
-        console.print(f"[dim]{quiet} template file(s) unchanged[/]")
+        console.print(Text(f"{quiet} template file(s) unchanged", style="dim"))
     for note in evolution.notes:
-        console.print(f"[dim]{note}[/]", highlight=False, soft_wrap=True)
+        console.print(Text(note, style="dim"), soft_wrap=True)
     if evolution.conflicts:
         err_console.print(
-            f"[bold yellow]{len(evolution.conflicts)} conflict(s)[/] to resolve by hand: "
-            + ", ".join(evolution.conflicts),
-            highlight=False,
+            Text.assemble(
+                (f"{len(evolution.conflicts)} conflict(s)", "bold yellow"),
+                " to resolve by hand: " + ", ".join(evolution.conflicts),
+            ),
             soft_wrap=True,
         )
     if dry_run:
-        console.print("[dim]dry run: nothing written[/]")
+        console.print(Text("dry run: nothing written", style="dim"))
 
 
 def update(
@@ -183,6 +187,7 @@ def update(
     """
     if not path.is_dir():
         raise MergeError(f"{path}: not a directory")
+    check_cache_dir(cache_dir)
     root = path.resolve()
     in_git = _git_top(root) is not None
     if in_git and not allow_dirty:

@@ -14,8 +14,8 @@ from rich.console import Console
 
 __all__ = ["console", "err_console", "print_json", "say"]
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 
 def print_json(data: Any) -> None:

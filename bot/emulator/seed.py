@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.consumer import pydantic_error_text
 from bot.errors import EvobotError
+from bot.parsing import load_yaml
 
 __all__ = [
     "AppSeed",
@@ -206,11 +206,8 @@ def parse_seed(data: Any, *, source: str = "seed", base_dir: Path | None = None)
 def load_seed(path: Path) -> Seed:
     """Read and validate a YAML seed file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes()
     except OSError as exc:
-        raise SeedError(f"cannot read seed file {path}: {exc.strerror}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SeedError(f"{path} is not valid YAML: {exc}") from exc
+        raise SeedError(f"cannot read seed file {path}: {exc.strerror or exc}") from None
+    data = load_yaml(text, source=str(path), error=SeedError)
     return parse_seed(data, source=str(path), base_dir=path.parent)

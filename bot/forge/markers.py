@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
 from bot.forge.port import TreeChange
+from bot.parsing import parse_json
 
 __all__ = ["PrMarker", "change_digest", "comment_marker", "has_marker", "with_pr_marker"]
 
@@ -43,9 +44,9 @@ class PrMarker:
         if not found:
             return None
         try:
-            data = json.loads(found[-1])
+            data = parse_json(found[-1])
             return cls(**{k: str(data[k]) for k in cls.__dataclass_fields__})
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):  # DocumentError is a ValueError
             return None
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.evolution import Evolution
     from bot.template import ResolvedTemplate
 from bot.errors import EvobotError
+from bot.parsing import load_json
 from bot.template.source import redact_url
 from bot.tree import File
 
@@ -283,10 +284,7 @@ def statement_digest(statement: Statement) -> str:
 
 def parse_statement(data: bytes | str, *, source: str = PROVENANCE_PATH) -> Statement:
     """Parse and validate a provenance file; errors name ``source`` and what is wrong."""
-    try:
-        raw = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ProvenanceError(f"{source}: not valid JSON: {exc}") from None
+    raw = load_json(data, source=source, error=ProvenanceError)
     if not isinstance(raw, dict):
         raise ProvenanceError(f"{source}: must be a JSON object, got {type(raw).__name__}")
     try:

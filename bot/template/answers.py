@@ -11,9 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from bot.errors import EvobotError, ManifestError
+from bot.parsing import DocumentError, parse_yaml
 from bot.template.manifest import Manifest, Question, is_jinja_template
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 
@@ -114,8 +113,8 @@ def coerce_answer(question: Question, value: Any) -> Any:
             text = value.strip()
             if text.startswith("["):
                 try:
-                    value = yaml.safe_load(text)
-                except yaml.YAMLError as exc:
+                    value = parse_yaml(text)
+                except DocumentError as exc:
                     raise ValueError(f"not a YAML list: {exc}") from None
             else:
                 value = [item.strip() for item in text.split(",") if item.strip()]

@@ -27,7 +27,7 @@ from packaging.version import Version
 from bot.errors import TemplateSourceError
 from bot.redact import redact_url, redact_urls_in
 from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
-from bot.tree import NotRegularFileError, read_regular_file, safe_relpath
+from bot.tree import NotRegularFileError, raise_read_error, read_regular_file, safe_relpath
 
 __all__ = [
     "ResolvedTemplate",
@@ -278,7 +278,7 @@ def _content_digest(root: Path) -> str:
     refused by name.
     """
     h = hashlib.sha1(usedforsecurity=False)
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, onerror=raise_read_error):
         dirnames[:] = sorted(d for d in dirnames if d != ".git")
         links = [d for d in dirnames if (Path(dirpath) / d).is_symlink()]
         for name in sorted([*filenames, *links]):
@@ -297,7 +297,7 @@ def _content_digest(root: Path) -> str:
                     hint=f"remove {rel} from the template directory",
                 ) from None
             except OSError as exc:
-                raise TemplateSourceError(f"{full}: cannot read: {exc.strerror or exc}") from None
+                raise_read_error(exc)
             content = hashlib.sha256(data).digest()
             h.update(b"F" + os.fsencode(rel) + b"\0" + (b"x" if executable else b"-") + content)
     return h.hexdigest()
