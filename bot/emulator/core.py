@@ -81,6 +81,13 @@ def not_found() -> ApiError:
     return ApiError(404, "Not Found")
 
 
+def required_contexts(rec: J) -> list[str]:
+    """Checks required on a repository's default branch: by rulesets and by classic protection."""
+    contexts = list(rec.get("required_checks", []))
+    contexts += [c for c in rec.get("protection_checks", []) if c not in contexts]
+    return contexts
+
+
 def validation_failed(resource: str, field: str, code: str = "invalid", **extra: Any) -> ApiError:
     error: J = {"resource": resource, "field": field, "code": code, **extra}
     return ApiError(422, "Validation Failed", errors=[error])
@@ -287,6 +294,7 @@ class Emulator:
                 "pushed_at": now,
                 "ci": spec.ci.model_dump() if spec.ci else None,
                 "required_checks": list(spec.required_checks),
+                "protection_checks": list(spec.protection_checks),
                 "collaborators": dict(spec.collaborators),
                 "next_number": 1,
                 "labels": {},
@@ -637,7 +645,7 @@ class Emulator:
         rec = self.repo_rec(pr["repo"])
         if pr["base_ref"] == rec["default_branch"] and any(
             self.check_state(pr["repo"], pr["head_sha"], c) != "success"
-            for c in rec.get("required_checks", [])
+            for c in required_contexts(rec)
         ):
             return "blocked"
         return "clean"
@@ -664,7 +672,7 @@ class Emulator:
         if enforce_rules:
             rec = self.repo_rec(full_name)
             if pr["base_ref"] == rec["default_branch"]:
-                for context in rec.get("required_checks", []):
+                for context in required_contexts(rec):
                     if self.check_state(full_name, pr["head_sha"], context) != "success":
                         raise ApiError(
                             405,
