@@ -61,6 +61,7 @@ from bot.forge.ratelimit import (
     Pacer,
     RateLimitInfo,
     SystemClock,
+    WriteBudget,
     shared_write_budget,
 )
 from bot.forge.retry import Fail, Failure, Reread, Retry, decide
@@ -165,8 +166,13 @@ class GitHubForge:
         clock: Clock | None = None,
         jwt_clock: Clock | None = None,
         rng: random.Random | None = None,
+        write_budget: Callable[[str, int], WriteBudget] | None = None,
     ) -> None:
+        """``write_budget(identity, writes_per_hour)`` gives the hourly budget of one identity
+        (default: the process's :func:`~bot.forge.ratelimit.shared_write_budget`; the service
+        passes one kept in its store to share it between processes)."""
         self.settings = settings or ForgeSettings()
+        self._write_budget = write_budget or shared_write_budget
         self.clock = clock or SystemClock()
         # GitHub checks a JWT's iat/exp against real time, whatever pace ``clock`` keeps.
         self.jwt_clock = jwt_clock or SystemClock()
