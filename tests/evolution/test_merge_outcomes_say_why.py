@@ -3,6 +3,9 @@ deleted on either side, renamed files and files merged three ways (found by `mak
 
 from __future__ import annotations
 
+import pytest
+
+from bot.errors import MergeError
 from bot.evolution import merge_trees
 from bot.evolution.merge import FileOutcome, FileStatus, MergeResult
 from bot.tree import File
@@ -112,3 +115,81 @@ def test_three_way_merges_say_so() -> None:
         "changed by both; consumer's file kept; template change in c.txt.rej"
     )
     assert rej.tree["c.txt"] == ours["c.txt"]
+
+
+def test_same_change_on_both_sides_keeps_the_consumers_bytes() -> None:
+    base = {"a.txt": f("one\ntwo\n")}
+    new = {"a.txt": f("one\n2\n")}
+    ours = {"a.txt": File(b"one\r\n2\r\n")}  # the same edit, with Windows line endings
+    result = merge_trees(base, new, ours)
+    assert result.tree == ours
+    assert outcome(result, "a.txt").status == FileStatus.UNCHANGED
+
+
+def test_binary_changed_by_both_keeps_the_consumers_file_without_a_rej() -> None:
+    base = {"logo.png": File(b"\x89PNG\0base")}
+    new = {"logo.png": File(b"\x89PNG\0new")}
+    ours = {"logo.png": File(b"\x89PNG\0ours")}
+    result = merge_trees(base, new, ours, conflict_style="rej")
+    assert result.tree == ours  # no logo.png.rej for binary content
+    assert outcome(result, "logo.png") == FileOutcome(
+        "logo.png", FileStatus.CONFLICT, "binary file changed by both; consumer's file kept"
+    )
+
+
+def test_template_deletion_of_an_edited_file_keeps_it_and_the_rej_shows_the_deletion() -> None:
+    base = {"old.txt": f("o\n")}
+    ours = {"old.txt": f("o, edited\n")}
+    result = merge_trees(base, {}, ours, conflict_style="rej", template_label="template v2")
+    assert result.tree["old.txt"] == ours["old.txt"]
+    assert result.deleted == ()
+    assert outcome(result, "old.txt").detail == (
+        "deleted by the template, changed by the consumer; kept; template change in old.txt.rej"
+    )
+    rej = result.tree["old.txt.rej"].data.decode()
+    assert rej.startswith("# evobot: template v2 changed old.txt;")
+    assert "--- a/old.txt\n+++ /dev/null\n" in rej
+    assert "-o\n" in rej
+
+
+def test_consumer_deletion_of_a_changed_file_is_a_conflict_with_the_templates_diff() -> None:
+    base = {"a.txt": f("a\n")}
+    new = {"a.txt": f("b")}
+    result = merge_trees(base, new, {}, conflict_style="rej")
+    assert "a.txt" not in result.tree
+    rej = result.tree["a.txt.rej"].data.decode()
+    assert "--- a/a.txt\n+++ b/a.txt\n" in rej
+    assert "+b\n\\ No newline at end of file\n" in rej
+
+
+def test_mode_only_change_says_so() -> None:
+    base = {"run.sh": f("#!/bin/sh\n")}
+    new = {"run.sh": File(b"#!/bin/sh\n", executable=True)}
+    result = merge_trees(base, new, dict(base))
+    assert result.tree["run.sh"].executable
+    assert outcome(result, "run.sh") == FileOutcome("run.sh", FileStatus.UPDATED, "mode changed")
+
+
+def test_rename_never_clobbers_the_consumers_file_or_a_protected_one() -> None:
+    base = {"src/a.py": f("a\n"), "src/b.py": f("b\n"), "lib/c.py": f("c\n")}
+    new = {"pkg/a.py": f("a\n"), "pkg/b.py": f("b\n"), "new/c.py": f("c\n")}
+    ours = {
+        "src/a.py": f("a, edited\n"),
+        "src/b.py": f("b\n"),
+        "pkg/b.py": f("consumer's own b\n"),
+        "lib/c.py": f("c, edited\n"),
+    }
+    result = merge_trees(
+        base, new, ours, renames={"/src/": "/pkg/", "lib": "new"}, protect=["lib/*"]
+    )
+    assert result.tree["pkg/a.py"] == ours["src/a.py"]  # moved with the edit
+    # Not clobbered by the move: the consumer's own pkg/b.py meets the template's as a conflict.
+    assert b"consumer's own b\n" in result.tree["pkg/b.py"].data
+    assert "pkg/b.py" in result.conflicts
+    assert result.tree["lib/c.py"] == ours["lib/c.py"]  # protected: stays where it is
+    assert "src/a.py" not in result.tree
+
+
+def test_unknown_conflict_style_is_named() -> None:
+    with pytest.raises(MergeError, match="unknown conflict style 'patch'; use 'inline' or 'rej'"):
+        merge_trees({}, {}, {}, conflict_style="patch")  # type: ignore[arg-type]
