@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo lint typecheck bench clean
+.PHONY: install test demo lint typecheck bench mutate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,5 +33,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/check_cache.py
 	$(BIN)/python bench/pr_fanout.py
 
+# Mutation testing of bot/evolution/merge.py, bot/forge/ratelimit.py and bot/forge/retry.py
+# ([tool.mutmut] in pyproject.toml); survivors are listed by `mutmut results` (docs/mutation.md).
+mutate: $(STAMP)
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/mutmut results
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache mutants

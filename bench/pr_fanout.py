@@ -3,9 +3,12 @@
 Starts the GitHub emulator with one template (tags v1, v2) and N consumers rendered from v1,
 then evolves every consumer to v2 through the real forge adapter (PyGithub over HTTP), with
 the emulator's clock accelerated so pacing and rate-limit windows pass quickly. Prints requests
-per PR (mean/max), total time (real and emulated), and whether any rate limit was hit.
+per PR (mean/max), total time (real and emulated), whether any rate limit was hit, and how close
+the run came to GitHub's hourly ceiling of 500 content-creating requests: the most writes the
+emulator accepted in any sliding emulated hour (``writes_per_hour_peak``), the most PRs opened
+in any such hour (``prs_per_hour``) and the ceiling that allows (500 / writes per PR).
 
-    .venv/bin/python bench/pr_fanout.py --consumers 500
+    .venv/bin/python bench/pr_fanout.py --consumers 150 --json
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,11 @@ import structlog
 
 from bot.cli.pr import CheckOptions, evolve_remote
 from bot.emulator.clock import EmulatorClock
+from bot.emulator.limits import peak_in_window
 from bot.emulator.testing import running_emulator
 from bot.forge import AppCredentials, ForgeSettings, GitHubForge
+
+HOUR = 3600.0
 
 MANIFEST = "name: svc\nquestions:\n  name:\n    type: str\n    default: demo\n"
 
@@ -55,7 +62,13 @@ def seed(consumers: int) -> dict[str, Any]:
     return {"installations": [{"id": 1, "account": "fleet"}], "repos": repos}
 
 
-def run(consumers: int, speed: float, workers: int, write_interval: float) -> dict[str, Any]:
+def _created_at(pull: dict[str, Any]) -> float:
+    return datetime.fromisoformat(str(pull["created_at"]).replace("Z", "+00:00")).timestamp()
+
+
+def run(
+    consumers: int, speed: float, workers: int, write_interval: float, writes_per_hour: int = 500
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="evobot-fanout-") as tmp:
         root = Path(tmp)
         started = time.monotonic()
@@ -68,6 +81,7 @@ def run(consumers: int, speed: float, workers: int, write_interval: float) -> di
                 settings=ForgeSettings(
                     base_url=emu.api_url,
                     write_interval=write_interval,
+                    writes_per_hour=writes_per_hour,
                     concurrency=workers,
                 ),
                 clock=emu.clock,
@@ -92,13 +106,28 @@ def run(consumers: int, speed: float, workers: int, write_interval: float) -> di
             counts = emu.counters.snapshot()["installations"].get("1", {})
             writes = sum(n for e, n in counts.items() if not e.startswith("GET "))
             per_pr = [n for _action, n in outcomes]
+            created = sorted(
+                _created_at(pull)
+                for name in names
+                for pull in emu.pulls(name)
+                if pull["created_at"] is not None
+            )
+            writes_per_pr = writes / max(len(created), 1)
+            ceiling = emu.emulator.limiter.limits.secondary_per_hour / max(writes_per_pr, 1e-9)
+            prs_per_hour = peak_in_window(created, HOUR)
             return {
                 "consumers": consumers,
                 "prs_created": sum(1 for action, _ in outcomes if action == "created"),
                 "requests_per_pr_mean": round(statistics.fmean(per_pr), 2),
                 "requests_per_pr_max": max(per_pr),
-                "writes_per_pr_mean": round(writes / max(consumers, 1), 2),
+                "writes_per_pr_mean": round(writes_per_pr, 2),
+                "writes_per_hour_peak": emu.emulator.limiter.writes_peak("installation:1"),
+                "writes_per_hour_ceiling": emu.emulator.limiter.limits.secondary_per_hour,
+                "prs_per_hour": prs_per_hour,
+                "prs_per_hour_ceiling": round(ceiling, 1),
+                "prs_per_hour_of_ceiling_pct": round(100 * prs_per_hour / ceiling, 1),
                 "total_requests": sum(counts.values()),
+                "auth_requests": forge.auth_requests,
                 "seconds_real": round(real, 1),
                 "seconds_emulated": round(emulated, 1),
                 "seconds_seeding": round(seeded, 1),
@@ -116,12 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", type=float, default=100.0, help="emulator clock speed-up")
     parser.add_argument("--workers", type=int, default=4, help="consumers evolved at once")
     parser.add_argument("--write-interval", type=float, default=1.0)
+    parser.add_argument(
+        "--writes-per-hour", type=int, default=500, help="the pacer's hourly write budget"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(30)  # warnings and up
     )
-    report = run(args.consumers, args.speed, args.workers, args.write_interval)
+    report = run(
+        args.consumers, args.speed, args.workers, args.write_interval, args.writes_per_hour
+    )
     if args.json:
         print(json.dumps(report, indent=2))
     else:

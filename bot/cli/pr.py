@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,6 +30,7 @@ from bot.tree import File, Tree
 if TYPE_CHECKING:
     from bot.checks import CheckRun, Finding
     from bot.forge import GitHubForge, PullRequest
+    from bot.forge.ratelimit import Clock
 
 # bot.forge (PyGithub, cryptography) is imported inside the commands that use it, so that
 # every other `evobot` command starts quickly.
@@ -56,7 +57,7 @@ BaseUrlOption = Annotated[
 ]
 
 
-def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
+def _forge(base_url: str | None, write_interval: float, clock: Clock | None = None) -> GitHubForge:
     from bot.forge import ForgeSettings, GitHubForge, credentials_from_env
     from bot.forge.archive import ArchiveLimits
     from bot.forge.auth import DEFAULT_API_URL
@@ -65,8 +66,25 @@ def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
         base_url=(base_url or os.environ.get("EVOBOT_GITHUB_URL") or DEFAULT_API_URL).rstrip("/"),
         write_interval=write_interval,
         archive_limits=ArchiveLimits.from_env(os.environ),
+        writes_per_hour=_writes_per_hour(os.environ),
     )
-    return GitHubForge(credentials_from_env(os.environ), settings=settings)
+    return GitHubForge(credentials_from_env(os.environ), settings=settings, clock=clock)
+
+
+def _writes_per_hour(env: Mapping[str, str]) -> int:
+    """``EVOBOT_WRITES_PER_HOUR`` (default: GitHub's 500), refused unless a positive integer."""
+    from bot.errors import ForgeError
+    from bot.forge.ratelimit import HOURLY_WRITE_CEILING
+
+    text = env.get("EVOBOT_WRITES_PER_HOUR", "").strip()
+    if not text:
+        return HOURLY_WRITE_CEILING
+    if not text.isdigit() or int(text) < 1:
+        raise ForgeError(
+            f"EVOBOT_WRITES_PER_HOUR={text!r} is not a positive whole number",
+            hint="GitHub allows 500 content-creating requests an hour; set that or less",
+        )
+    return int(text)
 
 
 def _template_headers(
@@ -313,20 +331,30 @@ def evolve_remote(
             superseded=list(outcome.superseded),
         )
     result["requests"] = forge.requests
+    result["auth_requests"] = forge.auth_requests
     return result
 
 
 def pr_revert(
-    repo: str, number: int, *, base_url: str | None, write_interval: float = 1.0
+    repo: str,
+    number: int,
+    *,
+    base_url: str | None,
+    write_interval: float = 1.0,
+    labels: Sequence[str] = (),
+    clock: Clock | None = None,
 ) -> dict[str, Any]:
-    """Open (or update) the revert PR of merged evolution PR ``number``."""
-    forge = _forge(base_url, write_interval)
-    info = forge.get_repository(repo)
-    head = forge.get_commit(repo, info.default_branch)
-    state = forge.commit_state(repo, head.sha, branch=info.default_branch)
+    """Open (or update) the revert PR of merged evolution PR ``number``.
+
+    Budget: 7 reads (the PR, 3 tarballs, the revert PR by branch, check runs, combined status)
+    and, the first time, 4 writes (tree, commit, ref, PR) plus one per ``labels`` call; a
+    re-run over unchanged content writes nothing.
+    """
     from bot.forge import open_revert_pr
 
-    outcome = open_revert_pr(forge, repo, number, state=state)
+    forge = _forge(base_url, write_interval, clock=clock)
+    outcome = open_revert_pr(forge, repo, number, read_state=True, labels=labels)
+    state = outcome.state
     return {
         "repo": repo,
         "action": outcome.action,
@@ -336,8 +364,10 @@ def pr_revert(
         "branch": outcome.branch,
         "reverted": list(outcome.reverted),
         "conflicts": list(outcome.conflicts),
-        "failing_checks": [c.name for c in state.failing],
+        "failing_checks": [c.name for c in state.failing] if state is not None else [],
+        "checks_unknown": outcome.state_unknown,
         "requests": forge.requests,
+        "auth_requests": forge.auth_requests,
     }
 
 
@@ -422,16 +452,32 @@ def register(app: typer.Typer) -> None:
         number: Annotated[int, typer.Option("--pr", min=1, help="The merged evolution PR.")],
         base_url: BaseUrlOption = None,
         write_interval: WriteIntervalOption = 1.0,
+        labels: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--label",
+                help="Label the revert PR (repeatable; each costs one more write). Default: none.",
+            ),
+        ] = None,
         as_json: JsonOption = False,
     ) -> None:
         """Open a PR reverting a merged evolution PR's changes (later edits survive)."""
-        result = pr_revert(repo, number, base_url=base_url, write_interval=write_interval)
+        result = pr_revert(
+            repo, number, base_url=base_url, write_interval=write_interval, labels=labels or ()
+        )
         if as_json:
             print_json(result)
             return
         console.print(
-            f"{repo}: {result['message']} {result['url'] or ''}", highlight=False, markup=False
+            f"{repo}: {result['message']} {result['url'] or ''}"
+            f" ({result['requests']} requests, {result['auth_requests']} for App authentication)",
+            highlight=False,
+            markup=False,
         )
+        if result["checks_unknown"]:
+            console.print(
+                f"  status unknown: {result['checks_unknown']}", highlight=False, markup=False
+            )
         for path in result["conflicts"]:
             console.print(f"  conflict: {path}", highlight=False, markup=False)
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.emulator import shapes
 from bot.emulator._http import emulator, paged, read_repo, respond
-from bot.emulator.core import ApiError, Emulator, not_found
+from bot.emulator.core import ApiError, Emulator, not_found, required_contexts
 from bot.emulator.gitstore import GitRepo
 
 __all__ = ["diff_entries", "router"]
@@ -36,9 +36,11 @@ def get_repo(request: Request, owner: str, repo: str) -> JSONResponse:
 
 
 def _protection(emu: Emulator, full_name: str, branch: str) -> tuple[J, str]:
+    """Classic branch protection only: checks required by rulesets are served by
+    ``rules/branches/{branch}``, as on GitHub."""
     rec = emu.repo_rec(full_name)
     url = f"{emu.api_url}/repos/{full_name}/branches/{quote(branch)}/protection"
-    checks = rec["required_checks"] if branch == rec["default_branch"] else []
+    checks = rec.get("protection_checks", []) if branch == rec["default_branch"] else []
     return {
         "enabled": bool(checks),
         "required_status_checks": {
@@ -49,6 +51,12 @@ def _protection(emu: Emulator, full_name: str, branch: str) -> tuple[J, str]:
     }, url
 
 
+def _protected(emu: Emulator, full_name: str, name: str) -> bool:
+    """GitHub's ``protected``: classic protection or a ruleset applies to the branch."""
+    rec = emu.repo_rec(full_name)
+    return name == rec["default_branch"] and bool(required_contexts(rec))
+
+
 def _branch_json(emu: Emulator, full_name: str, name: str, sha: str, *, full: bool) -> J:
     protection, url = _protection(emu, full_name, name)
     commit_url = f"{emu.api_url}/repos/{full_name}/commits/{sha}"
@@ -56,7 +64,7 @@ def _branch_json(emu: Emulator, full_name: str, name: str, sha: str, *, full: bo
         return {
             "name": name,
             "commit": {"sha": sha, "url": commit_url},
-            "protected": protection["enabled"],
+            "protected": _protected(emu, full_name, name),
         }
     commit = emu.git(full_name).read_commit(sha)
     assert commit is not None
@@ -67,7 +75,7 @@ def _branch_json(emu: Emulator, full_name: str, name: str, sha: str, *, full: bo
             "self": f"{emu.api_url}/repos/{full_name}/branches/{quote(name)}",
             "html": f"{emu.base_url}/{full_name}/tree/{quote(name)}",
         },
-        "protected": protection["enabled"],
+        "protected": _protected(emu, full_name, name),
         "protection": protection,
         "protection_url": url,
     }

@@ -19,7 +19,7 @@ import structlog
 
 from bot.emulator.ci import CiRunner
 from bot.emulator.clock import EmulatorClock
-from bot.emulator.errors import ApiError, not_found, validation_failed
+from bot.emulator.errors import ApiError, not_found, required_contexts, validation_failed
 from bot.emulator.limits import Counters, Faults, RateLimiter
 from bot.emulator.pulls import Pulls
 from bot.emulator.seed import Seed
@@ -28,7 +28,7 @@ from bot.emulator.state import J
 from bot.emulator.store import StateError, Store
 from bot.emulator.webhooks import WebhookSender
 
-__all__ = ["ApiError", "Emulator", "not_found", "validation_failed"]
+__all__ = ["ApiError", "Emulator", "not_found", "required_contexts", "validation_failed"]
 
 log = structlog.get_logger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ApiError", "not_found", "validation_failed"]
+__all__ = ["ApiError", "not_found", "required_contexts", "validation_failed"]
 
 J = dict[str, Any]
 
@@ -38,6 +38,13 @@ class ApiError(Exception):
         if self.errors is not None:
             data["errors"] = self.errors
         return data
+
+
+def required_contexts(rec: dict[str, Any]) -> list[str]:
+    """Checks required on a repository's default branch: by rulesets and by classic protection."""
+    contexts = list(rec.get("required_checks", []))
+    contexts += [c for c in rec.get("protection_checks", []) if c not in contexts]
+    return contexts
 
 
 def not_found() -> ApiError:

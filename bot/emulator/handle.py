@@ -104,7 +104,8 @@ class EmulatorHandle:
         self.emulator.counters.reset()
 
     def set_limits(self, **limits: Any) -> None:
-        """``rate_limit``, ``anonymous_rate_limit``, ``secondary_per_minute``, ``concurrent``."""
+        """``rate_limit``, ``anonymous_rate_limit``, ``secondary_per_minute``,
+        ``secondary_per_hour``, ``concurrent``."""
         self.emulator.limiter.update(**limits)
 
     def reset_limits(self) -> None:

@@ -1,4 +1,9 @@
-"""Request counters, GitHub's primary and secondary rate limits, and injected faults."""
+"""Request counters, GitHub's primary and secondary rate limits, and injected faults.
+
+Secondary limits on content-creating requests are GitHub's two: 80 a minute and 500 in any
+hour (``secondary_per_minute``, ``secondary_per_hour``), both sliding windows on the emulator's
+clock, both answered with a ``Retry-After`` for when the oldest write leaves the window.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Any
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.seed import FaultSettings, Limits
 
-__all__ = ["Counters", "Fault", "Faults", "RateLimiter", "RateState"]
+__all__ = ["Counters", "Fault", "Faults", "RateLimiter", "RateState", "peak_in_window"]
 
 WINDOW = 3600.0
 
@@ -72,24 +77,31 @@ class _Bucket:
     start: float
     used: int = 0
     writes: deque[float] = field(default_factory=deque)
+    hour_writes: deque[float] = field(default_factory=deque)
     in_flight: int = 0
 
 
 class RateLimiter:
-    """Hourly primary windows per installation, per-minute content creation, concurrency."""
+    """Hourly primary windows per installation; content creation per minute and per hour;
+    concurrency. Every accepted content-creating request's time is kept for reports."""
 
     def __init__(self, clock: EmulatorClock, limits: Limits) -> None:
         self.clock = clock
         self.limits = limits.model_copy()
         self._lock = threading.Lock()
         self._buckets: dict[str, _Bucket] = {}
+        self._accepted: dict[str, list[float]] = {}
         self.secondary_hits = 0
         self.primary_hits = 0
 
     def _bucket(self, key: str, now: float) -> _Bucket:
         bucket = self._buckets.get(key)
         if bucket is None or now >= bucket.start + WINDOW:
-            bucket = _Bucket(start=now, writes=bucket.writes if bucket else deque())
+            bucket = _Bucket(
+                start=now,
+                writes=bucket.writes if bucket else deque(),
+                hour_writes=bucket.hour_writes if bucket else deque(),
+            )
             self._buckets[key] = bucket
         return bucket
 
@@ -126,11 +138,24 @@ class RateLimiter:
                 if len(bucket.writes) >= self.limits.secondary_per_minute:
                     self.secondary_hits += 1
                     return "secondary", state, max(1.0, bucket.writes[0] + 60 - now)
+                while bucket.hour_writes and bucket.hour_writes[0] <= now - WINDOW:
+                    bucket.hour_writes.popleft()
+                if len(bucket.hour_writes) >= self.limits.secondary_per_hour:
+                    self.secondary_hits += 1
+                    return "secondary", state, max(1.0, bucket.hour_writes[0] + WINDOW - now)
                 bucket.writes.append(now)
+                bucket.hour_writes.append(now)
+                self._accepted.setdefault(key, []).append(now)
             bucket.used += 1
             bucket.in_flight += 1
             state.used = bucket.used
             return None, state, 0.0
+
+    def writes_peak(self, key: str, window: float = WINDOW) -> int:
+        """Most content-creating requests ``key`` had accepted within any ``window`` seconds."""
+        with self._lock:
+            times = sorted(self._accepted.get(key, []))
+        return peak_in_window(times, window)
 
     def refund(self, key: str) -> None:
         """Give back one request (GitHub does not count a conditional request's 304)."""
@@ -152,7 +177,19 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._buckets.clear()
+            self._accepted.clear()
             self.primary_hits = self.secondary_hits = 0
+
+
+def peak_in_window(times: list[float], window: float) -> int:
+    """Most of the sorted ``times`` that fit in any half-open window of ``window`` seconds."""
+    best = 0
+    first = 0
+    for last, moment in enumerate(times):
+        while times[first] <= moment - window:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
 
 
 @dataclass(frozen=True)

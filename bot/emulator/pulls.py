@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from bot.emulator.errors import ApiError, not_found, validation_failed
+from bot.emulator.errors import ApiError, not_found, required_contexts, validation_failed
 from bot.emulator.repos import Repositories
 from bot.emulator.state import J
 
@@ -82,7 +82,7 @@ class Pulls(Repositories):
         rec = self.repo_rec(pr["repo"])
         if pr["base_ref"] == rec["default_branch"] and any(
             self.check_state(pr["repo"], pr["head_sha"], c) != "success"
-            for c in rec.get("required_checks", [])
+            for c in required_contexts(rec)
         ):
             return "blocked"
         return "clean"
@@ -109,7 +109,7 @@ class Pulls(Repositories):
         if enforce_rules:
             rec = self.repo_rec(full_name)
             if pr["base_ref"] == rec["default_branch"]:
-                for context in rec.get("required_checks", []):
+                for context in required_contexts(rec):
                     if self.check_state(full_name, pr["head_sha"], context) != "success":
                         raise ApiError(
                             405,

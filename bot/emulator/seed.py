@@ -108,7 +108,13 @@ class RepoSeed(_Model):
     render: RenderSeed | None = None
     commits: list[CommitSeed] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list, description="tags on the last seeded commit")
-    required_checks: list[str] = Field(default_factory=list)
+    required_checks: list[str] = Field(
+        default_factory=list, description="required on the default branch by a ruleset"
+    )
+    protection_checks: list[str] = Field(
+        default_factory=list,
+        description="required on the default branch by classic branch protection",
+    )
     ci: CiRule | None = None
     collaborators: dict[str, Literal["admin", "maintain", "write", "triage", "read"]] = Field(
         default_factory=dict
@@ -141,6 +147,9 @@ class Limits(_Model):
     rate_limit: int = Field(default=5000, description="requests per hour per installation")
     anonymous_rate_limit: int = 60
     secondary_per_minute: int = Field(default=80, description="content-creating requests")
+    secondary_per_hour: int = Field(
+        default=500, description="content-creating requests in any sliding hour"
+    )
     concurrent: int = 100
     refusal_status: Literal[403, 429] = Field(
         default=403, description="GitHub answers a hit rate limit with 403 or 429"

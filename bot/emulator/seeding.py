@@ -42,6 +42,7 @@ class Seeding(Repositories):
                 "pushed_at": now,
                 "ci": spec.ci.model_dump() if spec.ci else None,
                 "required_checks": list(spec.required_checks),
+                "protection_checks": list(spec.protection_checks),
                 "collaborators": dict(spec.collaborators),
                 "next_number": 1,
                 "labels": {},

@@ -1,12 +1,74 @@
-"""Judge a commit from its check runs and commit statuses, honouring required checks."""
+"""Judge a commit from its check runs and commit statuses, honouring required checks.
+
+Required checks come from two places on GitHub: rulesets (``GET rules/branches/{branch}``) and
+classic branch protection (``protection`` of ``GET branches/{branch}``); both are read as
+plain data here and united.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from bot.forge.port import CheckResult, CheckState, CommitState
 
-__all__ = ["combine_commit_state", "run_state", "status_state"]
+__all__ = [
+    "combine_commit_state",
+    "required_from_protection",
+    "required_from_rules",
+    "run_state",
+    "status_state",
+    "union_required",
+]
+
+
+def required_from_rules(rules: Any) -> tuple[str, ...]:
+    """Contexts of the ``required_status_checks`` rules in a ``rules/branches`` answer."""
+    contexts: list[str] = []
+    if not isinstance(rules, list):
+        return ()
+    for rule in rules:
+        if not isinstance(rule, Mapping) or rule.get("type") != "required_status_checks":
+            continue
+        for check in (rule.get("parameters") or {}).get("required_status_checks") or []:
+            context = str(check.get("context") or "") if isinstance(check, Mapping) else ""
+            if context and context not in contexts:
+                contexts.append(context)
+    return tuple(contexts)
+
+
+def required_from_protection(branch: Any) -> tuple[str, ...]:
+    """Contexts required by classic protection in a ``branches/{branch}`` answer.
+
+    ``required_status_checks`` lists them twice over: ``contexts`` (names) and ``checks``
+    (names with an app id); both count. Enforcement ``off`` requires nothing.
+    """
+    if not isinstance(branch, Mapping):
+        return ()
+    protection = branch.get("protection")
+    if not isinstance(protection, Mapping):
+        return ()
+    required = protection.get("required_status_checks")
+    if not isinstance(required, Mapping) or required.get("enforcement_level") == "off":
+        return ()
+    contexts: list[str] = []
+    names = [str(c) for c in required.get("contexts") or []]
+    names += [
+        str(c.get("context") or "") for c in required.get("checks") or [] if isinstance(c, Mapping)
+    ]
+    for name in names:
+        if name and name not in contexts:
+            contexts.append(name)
+    return tuple(contexts)
+
+
+def union_required(*sources: Sequence[str]) -> tuple[str, ...]:
+    """Every context required by any source, once each, in first-seen order."""
+    seen: list[str] = []
+    for source in sources:
+        seen.extend(name for name in source if name not in seen)
+    return tuple(seen)
+
 
 _GOOD = {"success", "neutral", "skipped"}
 _BAD = {"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"}

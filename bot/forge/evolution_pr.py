@@ -1,9 +1,9 @@
 """Evolution and revert PRs over the Forge port, in as few requests as possible.
 
-A new evolution PR costs five requests (tree, commit, branch, PR, labels) after the consumer has
-been read; an unchanged re-run costs none beyond reading, because the PR body's hidden marker
-says which change the branch already carries. Human commits on the bot's branch stop the bot
-from force-pushing until someone asks for ``/evobot recreate``.
+A new evolution PR costs four requests (tree, commit, branch, PR; labels only when a policy asks
+for them) after the consumer has been read; an unchanged re-run costs none beyond reading,
+because the PR body's hidden marker says which change the branch already carries. Human commits
+on the bot's branch stop the bot from force-pushing until someone asks for ``/evobot recreate``.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def open_or_update_evolution_pr(
     title: str,
     body: str,
     recreate: bool = False,
-    labels: Sequence[str] = EVOLUTION_LABELS,
+    labels: Sequence[str] = (),
 ) -> PrOutcome:
     """Create, update or leave the evolution PR of one consumer; close the ones it supersedes.
 
@@ -280,7 +280,8 @@ def open_or_update_evolution_pr(
         head=branch,
         base=repo.default_branch,
     )
-    forge.add_labels(repo.full_name, pull.number, list(labels))
+    if labels:  # opt-in: each costs a content-creating request per PR
+        forge.add_labels(repo.full_name, pull.number, list(labels))
     superseded = _supersede(forge, repo.full_name, older, pull)
     log.info("forge.pr_created", repo=repo.full_name, number=pull.number, branch=branch)
     return PrOutcome(
@@ -306,13 +307,17 @@ def _supersede(
 
 @dataclass(frozen=True)
 class RevertOutcome:
-    action: Literal["created", "updated", "no-change"]
+    """What happened to the revert PR of one merged evolution PR."""
+
+    action: Literal["created", "updated", "unchanged", "blocked", "no-change"]
     branch: str
     message: str
     number: int | None = None
     url: str | None = None
     reverted: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
+    state: CommitState | None = None
+    state_unknown: str | None = None
 
 
 def _revert_body(
@@ -320,6 +325,7 @@ def _revert_body(
     reverted: Sequence[str],
     conflicts: Sequence[str],
     state: CommitState | None,
+    state_unknown: str | None = None,
 ) -> str:
     lines = [
         f"Reverts the evolution in #{evolution_pr.number} ({evolution_pr.title}).",
@@ -335,6 +341,10 @@ def _revert_body(
             link = f"[{check.name}]({check.url})" if check.url else check.name
             lines.append(f"- {link} ({check.conclusion or check.state}) on `{state.sha[:12]}`")
         lines.append("")
+    elif state_unknown is not None:
+        lines.append("### Checks")
+        lines.append(f"Status unknown: {state_unknown}")
+        lines.append("")
     if conflicts:
         lines.append("### Conflicts to resolve")
         lines.append("These files changed both in the evolution and since; they carry markers:")
@@ -349,15 +359,33 @@ def _revert_body(
     return "\n".join(lines)
 
 
+def _read_state(forge: Forge, repo: str, sha: str) -> tuple[CommitState | None, str | None]:
+    """The commit's checks for the body, or why they are unknown: the read only informs."""
+    try:
+        return forge.commit_state(repo, sha), None
+    except ForgeError as exc:
+        log.warning("forge.revert_state_unknown", repo=repo, sha=sha, status=exc.status)
+        return None, f"the checks of `{sha[:12]}` could not be read ({exc.message})"
+
+
 def open_revert_pr(
     forge: Forge,
     repo: str,
     number: int,
     *,
     state: CommitState | None = None,
-    labels: Sequence[str] = REVERT_LABELS,
+    read_state: bool = False,
+    labels: Sequence[str] = (),
 ) -> RevertOutcome:
-    """Open (or update) ``evobot/revert/<number>`` reverting a merged evolution PR's changes."""
+    """Open (or update) ``evobot/revert/<number>`` reverting a merged evolution PR's changes.
+
+    The revert targets the evolution PR's base branch, read at one commit (the tarball names
+    it), so the tree, the checks and the new commit's parent all agree. ``state`` is that
+    commit's checks if the caller has them; ``read_state`` reads them (2 requests), and a
+    failed read only makes the body say the status is unknown. A re-run over unchanged
+    content finds its PR by branch and writes nothing, like evolution PRs. ``labels`` (e.g.
+    :data:`REVERT_LABELS`) cost one more write and are only added when asked for.
+    """
     pull = forge.get_pull(repo, number)
     if not pull.merged:
         raise ForgeError(f"{repo}#{number} is not merged; there is nothing to revert")
@@ -372,8 +400,8 @@ def open_revert_pr(
         before = parents[0]
     else:
         raise ForgeError(f"{repo}#{number} records neither evobot's commit nor a merge commit")
-    info = forge.get_repository(repo)
-    current = forge.read_tree(repo, info.default_branch)
+    base_branch = pull.base_ref or forge.get_repository(repo).default_branch
+    current = forge.read_tree(repo, base_branch)
     evolved_tree = forge.read_tree(repo, evolved).tree
     before_tree = forge.read_tree(repo, before).tree
     touched = diff_trees(before_tree, evolved_tree)
@@ -384,36 +412,60 @@ def open_revert_pr(
     branch = f"evobot/revert/{number}"
     if not diff:
         return RevertOutcome("no-change", branch, f"the changes of #{number} are already gone")
+    digest = _digest_of(diff)
+    reverted = tuple(sorted(diff))
+    existing = forge.find_pull(repo, branch)
+    if existing is not None and existing.state != "open":
+        existing = None
+    unknown: str | None = None
+    if state is None and read_state:
+        state, unknown = _read_state(forge, repo, current.commit_sha)
+    title = f"evobot: revert #{number} ({pull.title})"
+    body = _revert_body(pull, reverted, merged.conflicts, state, unknown)
+
+    def outcome(action: str, message: str, pr: PullRequest) -> RevertOutcome:
+        return RevertOutcome(
+            action,  # type: ignore[arg-type]
+            branch,
+            message,
+            pr.number,
+            pr.html_url,
+            reverted,
+            merged.conflicts,
+            state,
+            unknown,
+        )
+
+    if existing is not None:
+        old = PrMarker.parse(existing.body)
+        # A revert PR without a marker predates them; evobot always force-pushed those.
+        if old is not None and old.head != existing.head_sha:
+            return outcome(
+                "blocked",
+                f"#{existing.number} has commits evobot did not write; not force-pushing",
+                existing,
+            )
+        if old is not None and old.digest == digest:
+            wanted = with_pr_marker(body, old)
+            if existing.title != title or existing.body != wanted:
+                forge.update_pull(repo, existing.number, title=title, body=wanted)
+            return outcome("unchanged", f"#{existing.number} already reverts #{number}", existing)
     commit = _write_commit(
         forge,
         current,
         diff,
         f"evobot: revert #{number}\n\nReverts the evolution commit {evolved}.\n",
     )
-    if not forge.create_branch(repo, branch, commit):
+    new_marker = PrMarker(branch, commit, current.commit_sha, digest, "revert", str(number))
+    body = with_pr_marker(body, new_marker)
+    if existing is not None:
         forge.update_branch(repo, branch, commit, force=True)
-    body = _revert_body(pull, sorted(diff), merged.conflicts, state)
-    title = f"evobot: revert #{number} ({pull.title})"
-    existing = forge.find_pull(repo, branch)
-    if existing is not None and existing.state == "open":
         forge.update_pull(repo, existing.number, title=title, body=body)
-        return RevertOutcome(
-            "updated",
-            branch,
-            f"#{existing.number} updated",
-            existing.number,
-            existing.html_url,
-            tuple(sorted(diff)),
-            merged.conflicts,
-        )
-    created = forge.create_pull(repo, title=title, body=body, head=branch, base=info.default_branch)
-    forge.add_labels(repo, created.number, list(labels))
-    return RevertOutcome(
-        "created",
-        branch,
-        f"opened #{created.number}",
-        created.number,
-        created.html_url,
-        tuple(sorted(diff)),
-        merged.conflicts,
-    )
+        return outcome("updated", f"#{existing.number} updated", existing)
+    if not forge.create_branch(repo, branch, commit):
+        # Left over from a closed revert PR: the branch is the bot's, so it may be reset.
+        forge.update_branch(repo, branch, commit, force=True)
+    created = forge.create_pull(repo, title=title, body=body, head=branch, base=base_branch)
+    if labels:
+        forge.add_labels(repo, created.number, list(labels))
+    return outcome("created", f"opened #{created.number}", created)

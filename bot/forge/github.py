@@ -10,17 +10,19 @@ that one injected clock governs every wait.
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 import requests
 import structlog
 from github import Auth, Github, GithubException
 from github.Requester import Requester
+from urllib3.exceptions import NewConnectionError
 
 from bot.errors import ForgeError
 from bot.forge.archive import Archive, ArchiveLimits, read_tarball
@@ -35,7 +37,14 @@ from bot.forge.auth import (
     register_secret,
     scrub,
 )
-from bot.forge.checkstate import combine_commit_state, run_state, status_state
+from bot.forge.checkstate import (
+    combine_commit_state,
+    required_from_protection,
+    required_from_rules,
+    run_state,
+    status_state,
+    union_required,
+)
 from bot.forge.port import (
     CheckResult,
     Comment,
@@ -47,14 +56,16 @@ from bot.forge.port import (
     TreeChange,
 )
 from bot.forge.ratelimit import (
+    HOURLY_WRITE_CEILING,
     BackoffPolicy,
     Clock,
     Pacer,
     RateLimitInfo,
     SystemClock,
-    is_idempotent,
-    rate_limit_wait,
+    WriteBudget,
+    shared_write_budget,
 )
+from bot.forge.retry import Fail, Failure, Reread, Retry, decide
 from bot.tree import refuse_git_dir
 
 __all__ = ["ForgeSettings", "GitHubForge"]
@@ -78,12 +89,18 @@ class ForgeSettings:
     timeout: int = 30
     per_page: int = 100
     write_interval: float = 1.0
+    writes_per_hour: int = HOURLY_WRITE_CEILING
     concurrency: int = 10
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     user_agent: str = "evobot"
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
 
     def __post_init__(self) -> None:
+        if self.writes_per_hour < 1:
+            raise ForgeError(
+                f"writes per hour must be at least 1, got {self.writes_per_hour}",
+                hint="set EVOBOT_WRITES_PER_HOUR to GitHub's 500 or less (Enterprise: its limit)",
+            )
         problem = _url_problem(self.base_url)
         if problem:
             raise ForgeError(
@@ -141,15 +158,6 @@ class _CallableAuth(Auth.Auth):
         return f"{self._type} [redacted]"
 
 
-class _Transient(Exception):
-    """A 5xx answer or a timeout: worth another attempt if the request is safe to repeat."""
-
-    def __init__(self, status: int | None, what: str) -> None:
-        super().__init__(what)
-        self.status = status
-        self.what = what
-
-
 class GitHubForge:
     """The Forge port over PyGithub, for one set of credentials and any number of repositories."""
 
@@ -161,8 +169,13 @@ class GitHubForge:
         clock: Clock | None = None,
         jwt_clock: Clock | None = None,
         rng: random.Random | None = None,
+        write_budget: Callable[[str, int], WriteBudget] | None = None,
     ) -> None:
+        """``write_budget(identity, writes_per_hour)`` gives the hourly budget of one identity
+        (default: the process's :func:`~bot.forge.ratelimit.shared_write_budget`; the service
+        passes one kept in its store to share it between processes)."""
         self.settings = settings or ForgeSettings()
+        self._write_budget = write_budget or shared_write_budget
         self.clock = clock or SystemClock()
         # GitHub checks a JWT's iat/exp against real time, whatever pace ``clock`` keeps.
         self.jwt_clock = jwt_clock or SystemClock()
@@ -174,7 +187,8 @@ class GitHubForge:
         self._installations: dict[str, int] = {}
         self._app_client: Github | None = None
         self._tokens: InstallationTokenCache | None = None
-        self.requests = 0
+        self.requests = 0  # repository requests: what the installation's rate limit counts
+        self.auth_requests = 0  # App-level requests: installations, installation tokens
         self._thread = threading.local()
         if isinstance(credentials, AppCredentials):
             self._tokens = InstallationTokenCache(self._fetch_token, clock=self.clock)
@@ -199,22 +213,37 @@ class GitHubForge:
 
     @property
     def thread_requests(self) -> int:
-        """Repository requests this thread made (App authentication excluded)."""
+        """Repository requests this thread made (App authentication excluded, as in
+        :attr:`requests`; :attr:`auth_requests` counts those)."""
         return int(getattr(self._thread, "count", 0))
 
     def reset_thread_requests(self) -> None:
         self._thread.count = 0
 
     def pacer(self, key: int = 0) -> Pacer:
-        """The pacer of one installation (key 0: plain-token credentials and App-level calls)."""
+        """The pacer of one installation (key 0: plain-token credentials and App-level calls).
+
+        Its hourly write budget is the process's one for this identity on this API, so every
+        adapter and thread writing as the same installation (or token) shares it.
+        """
         with self._lock:
             if key not in self._pacers:
                 self._pacers[key] = Pacer(
                     self.clock,
                     write_interval=self.settings.write_interval,
                     concurrency=self.settings.concurrency,
+                    hourly=shared_write_budget(self._identity(key), self.settings.writes_per_hour),
                 )
             return self._pacers[key]
+
+    def _identity(self, key: int) -> str:
+        """Who GitHub counts writes against: an installation, the App itself, or a token."""
+        if isinstance(self._credentials, TokenCredentials):
+            digest = hashlib.sha256(self._credentials.token.encode()).hexdigest()[:16]
+            return f"{self.settings.base_url}#token:{digest}"
+        if key:
+            return f"{self.settings.base_url}#installation:{key}"
+        return f"{self.settings.base_url}#app:{self._credentials.issuer}"
 
     def _app(self) -> Github:
         assert isinstance(self._credentials, AppCredentials)
@@ -319,85 +348,96 @@ class GitHubForge:
         idempotent: bool | None = None,
         recover: Callable[[], T | None] | None = None,
     ) -> T:
-        """Run one request with pacing, rate-limit waits and bounded retries."""
-        safe = is_idempotent(method) if idempotent is None else idempotent
+        """Run one request with pacing, rate-limit waits and bounded retries.
+
+        Each failure is described as a :class:`~bot.forge.retry.Failure` and :func:`decide`
+        says what to do; this method only carries it out (sleep, re-read, raise).
+        """
         policy = self.settings.backoff
         pacer = self.pacer(key)
+        auth_call = not key and self._tokens is not None  # App-level: JWT, installation token
         attempt = 0
         rate_waits = 0
         while True:
             pacer.acquire(method)
-            try:
-                with self._lock:
+            data: Any = None
+            with self._lock:
+                if auth_call:
+                    self.auth_requests += 1
+                else:
                     self.requests += 1
-                if key or self._tokens is None:  # repository calls, not App-level auth
-                    self._thread.count = getattr(self._thread, "count", 0) + 1
-                try:
-                    return fn()
-                except GithubException as exc:
-                    status = int(exc.status or 0)
-                    self._observe(key, exc.headers)
-                    wait = rate_limit_wait(status, exc.headers, exc.data, now=self.clock.now())
-                    if wait is not None:
-                        if rate_waits >= policy.max_rate_limit_waits or (
-                            wait > policy.max_rate_limit_wait
-                        ):
-                            raise self._error(op, status, exc.data) from None
-                        rate_waits += 1
-                        log.info("forge.rate_limited", op=op, status=status, wait=round(wait, 1))
-                        raise _RateWait(wait) from None
-                    if status == 401 and self._tokens is not None and key and attempt == 0:
-                        self._tokens.forget(key)  # revoked or expired early: one fresh token
-                        raise _Transient(status, "401") from None
-                    if status >= 500:
-                        raise _Transient(status, f"HTTP {status}") from None
-                    raise self._error(op, status, exc.data) from None
-                except requests.HTTPError as exc:  # streamed downloads
-                    response = exc.response
-                    status = response.status_code if response is not None else 0
-                    headers = dict(response.headers) if response is not None else {}
-                    self._observe(key, headers)
-                    wait = rate_limit_wait(status, headers, None, now=self.clock.now())
-                    if wait is not None and rate_waits < policy.max_rate_limit_waits:
-                        rate_waits += 1
-                        raise _RateWait(wait) from None
-                    if status >= 500:
-                        raise _Transient(status, f"HTTP {status}") from None
-                    raise self._error(op, status, None) from None
-                except (
-                    requests.Timeout,
-                    requests.ConnectionError,
-                    requests.exceptions.ChunkedEncodingError,  # a streamed body cut short
-                ) as exc:
-                    raise _Transient(None, f"{type(exc).__name__} ({self.settings.host})") from None
-                finally:
-                    pacer.release()
-            except _RateWait as waiting:
-                self.clock.sleep(waiting.seconds)
-                continue
-            except _Transient as exc:
+            if not auth_call:
+                self._thread.count = getattr(self._thread, "count", 0) + 1
+            try:
+                return fn()
+            except GithubException as exc:
+                self._observe(key, exc.headers)
+                data = exc.data
+                failure = Failure(method, int(exc.status or 0), exc.headers, exc.data)
+            except requests.HTTPError as exc:  # streamed downloads
+                response = exc.response
+                headers = dict(response.headers) if response is not None else {}
+                self._observe(key, headers)
+                status = response.status_code if response is not None else 0
+                failure = Failure(method, status, headers)
+            except (
+                requests.Timeout,
+                requests.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,  # a streamed body cut short
+            ) as exc:
+                failure = Failure(
+                    method,
+                    None,
+                    answer_lost=_maybe_sent(exc),
+                    what=f"{type(exc).__name__} ({self.settings.host})",
+                )
+            finally:
+                pacer.release()
+            failure = replace(
+                failure,
+                attempt=attempt,
+                rate_waits=rate_waits,
+                answer_lost=failure.answer_lost or (failure.status or 0) >= 500,
+                idempotent=idempotent,
+                can_reread=recover is not None,
+                renewable_token=self._tokens is not None and bool(key),
+            )
+            decision = decide(failure, policy, now=self.clock.now(), jitter=self._rng.random())
+            if isinstance(decision, Fail):
+                raise self._failed(op, failure, decision, data)
+            if isinstance(decision, Retry) and decision.rate_limited:
+                rate_waits += 1
+                log.info("forge.rate_limited", op=op, status=failure.status, wait=decision.after)
+            elif isinstance(decision, Retry) and decision.renew_token:
+                assert self._tokens is not None
+                self._tokens.forget(key)  # revoked or expired early: one fresh token
                 attempt += 1
-                if attempt >= policy.max_attempts:
-                    raise ForgeError(
-                        f"GitHub could not {op}: {exc.what} after {attempt} attempts",
-                        status=exc.status,
-                        hint="GitHub may be degraded; the command is safe to re-run",
-                    ) from None
-                if not safe and exc.status != 401:
-                    if recover is None:
-                        raise ForgeError(
-                            f"GitHub could not {op}: {exc.what}; not retried because it may "
-                            "have happened",
-                            status=exc.status,
-                            hint="check the repository, then re-run the command",
-                        ) from None
+            else:
+                attempt += 1
+                if isinstance(decision, Reread):
+                    assert recover is not None
                     found = recover()
                     if found is not None:
                         log.info("forge.recovered", op=op)
                         return found
-                delay = policy.delay(attempt - 1, self._rng)
-                log.info("forge.retry", op=op, reason=exc.what, attempt=attempt, delay=delay)
-                self.clock.sleep(delay)
+                log.info("forge.retry", op=op, reason=decision.reason, attempt=attempt)
+            self.clock.sleep(decision.after)
+
+    def _failed(self, op: str, failure: Failure, decision: Fail, data: Any) -> ForgeError:
+        if decision.retried:
+            return ForgeError(
+                f"GitHub could not {op}: {decision.reason}",
+                status=failure.status,
+                hint="GitHub may be degraded; the command is safe to re-run",
+            )
+        if decision.may_have_happened:
+            return ForgeError(
+                f"GitHub could not {op}: {decision.reason}; not retried because it may "
+                "have happened",
+                status=failure.status,
+                hint="check the repository, then re-run the command",
+            )
+        return self._error(op, failure.status or 0, data)
 
     def _error(self, op: str, status: int, data: Any) -> ForgeError:
         message = ""
@@ -478,9 +518,14 @@ class GitHubForge:
         commit = archive.commit_sha
         tree_sha = archive.tree_sha
         if commit is None:
-            # The archive did not name its commit: ask (one more request).
+            # The archive did not name its commit: ask (one more request), and unless the
+            # archive was requested at that very commit, download it again there, so that the
+            # tree read is the tree of the commit the PR will be built on.
             info = self.get_commit(repo, ref or self.get_repository(repo).default_branch)
             commit, tree_sha = info.sha, info.tree_sha
+            if ref != commit:
+                url = f"/repos/{_quote_repo(repo)}/tarball/{commit}"
+                archive = self._call(f"download {repo} at {commit[:12]}", "GET", download, key=key)
         return Snapshot(
             repo=repo,
             ref=ref or "",
@@ -775,26 +820,24 @@ class GitHubForge:
         return str(data.get("permission") or "none")
 
     def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
+        quoted = urllib.parse.quote(branch, safe="")
         try:
             rules = self._json(
-                repo,
-                f"read the rules of {branch}",
-                "GET",
-                f"/rules/branches/{urllib.parse.quote(branch, safe='')}",
+                repo, f"read the rules of {branch}", "GET", f"/rules/branches/{quoted}"
             )
         except ForgeError as exc:
-            if exc.status == 404:
-                return ()
-            raise
-        contexts: list[str] = []
-        for rule in rules or []:
-            if rule.get("type") != "required_status_checks":
-                continue
-            for check in (rule.get("parameters") or {}).get("required_status_checks") or []:
-                context = str(check.get("context", ""))
-                if context and context not in contexts:
-                    contexts.append(context)
-        return tuple(contexts)
+            if exc.status != 404:
+                raise
+            rules = []
+        try:
+            # Classic branch protection, as the branch itself reports it (no admin permission
+            # needed, unlike GET .../protection).
+            info = self._json(repo, f"read branch {branch}", "GET", f"/branches/{quoted}")
+        except ForgeError as exc:
+            if exc.status != 404:
+                raise
+            info = {}
+        return union_required(required_from_rules(rules), required_from_protection(info))
 
     def commit_state(self, repo: str, sha: str, *, branch: str | None = None) -> CommitState:
         required = self.required_checks(repo, branch) if branch else ()
@@ -841,10 +884,19 @@ class GitHubForge:
         return combine_commit_state(sha, checks, required)
 
 
-class _RateWait(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may have reached GitHub (its answer lost on the way back).
+
+    A connect timeout or a refused connection never sent the request; a read timeout or a
+    connection dropped mid-answer may have come after GitHub carried it out.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    reason: Any = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)
+    return not isinstance(reason, NewConnectionError)
 
 
 def _quote_repo(repo: str) -> str:

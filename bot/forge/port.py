@@ -209,9 +209,12 @@ class Forge(Protocol):
         ...
 
     def required_checks(self, repo: str, branch: str) -> tuple[str, ...]:
-        """Required status check contexts from the branch's active rules (Metadata read)."""
+        """Required status check contexts: the branch's rulesets united with its classic
+        protection (``GET rules/branches/{branch}`` + ``GET branches/{branch}``, 2 requests,
+        neither needing admin permission)."""
         ...
 
     def commit_state(self, repo: str, sha: str, *, branch: str | None = None) -> CommitState:
-        """Check runs + combined status of ``sha`` (2 requests; 3 with ``branch`` rules)."""
+        """Check runs + combined status of ``sha`` (2 requests; 4 with ``branch``'s required
+        checks)."""
         ...

@@ -9,23 +9,34 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = [
+    "HOURLY_WRITE_CEILING",
+    "PACED_HOUR",
     "BackoffPolicy",
     "Clock",
+    "HourlyWriteBudget",
     "Pacer",
     "RateLimitInfo",
     "SystemClock",
+    "WriteBudget",
     "is_content_creating",
     "is_idempotent",
     "rate_limit_wait",
+    "shared_write_budget",
 ]
 
 # GitHub: "wait at least one minute" when a secondary limit answers without a Retry-After.
 SECONDARY_DEFAULT_WAIT = 60.0
+# GitHub's secondary limits: 80 content-creating requests a minute and 500 an hour.
+HOURLY_WRITE_CEILING = 500
+# The pacer's hour is a little longer than GitHub's: GitHub counts a write when it arrives, and
+# travel times vary, so a write sent exactly an hour after the one it replaces could arrive first.
+PACED_HOUR = 3600.0 + 30.0
 
 
 class Clock(Protocol):
@@ -142,10 +153,83 @@ class BackoffPolicy:
     max_rate_limit_waits: int = 3
     max_rate_limit_wait: float = 3900.0
 
+    def backoff(self, attempt: int, jitter: float) -> float:
+        """Seconds before retry number ``attempt`` (0-based), ``jitter`` in [0, 1] picking a
+        point in [c/2, c] where c = min(cap, base * 2^attempt)."""
+        ceiling: float = min(self.cap, self.base * 2.0**attempt)
+        return ceiling / 2 + min(max(jitter, 0.0), 1.0) * ceiling / 2
+
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds before retry number ``attempt`` (0-based): uniform in [0, min(cap, base*2^n)]."""
-        ceiling = min(self.cap, self.base * (2**attempt))
-        return rng.uniform(ceiling / 2, ceiling)
+        """:meth:`backoff` with the jitter drawn from ``rng``."""
+        return self.backoff(attempt, rng.random())
+
+
+class WriteBudget(Protocol):
+    """Start times for content-creating requests under a sliding-window ceiling.
+
+    One budget per GitHub identity (installation or token), shared by everything that writes
+    as it: :class:`HourlyWriteBudget` within a process; the service keeps one in its store to
+    share it across processes.
+    """
+
+    def reserve(self, at: float) -> float:
+        """Book one write at ``at`` or later; the time it may start (never before ``at``)."""
+        ...
+
+
+class HourlyWriteBudget:
+    """At most ``limit`` writes in any ``window`` seconds (GitHub: 500 an hour), thread-safe.
+
+    Grants are handed out in order: the next one is at least the previous one, and at least
+    ``window`` after the grant ``limit`` places back, so no window ever holds more than
+    ``limit``.
+    """
+
+    def __init__(self, limit: int = HOURLY_WRITE_CEILING, window: float = 3600.0) -> None:
+        if limit < 1:
+            raise ValueError("an hourly write budget needs a limit of at least 1")
+        if window <= 0:
+            raise ValueError("an hourly write budget needs a positive window")
+        self.limit = limit
+        self.window = window
+        self._grants: deque[float] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def reserve(self, at: float) -> float:
+        with self._lock:
+            grants = self._grants
+            if grants and (grants[-1] - at > self.window or at - grants[-1] >= self.window):
+                # Every grant has left the window, or they came from another clock's timeline
+                # (a restarted emulator): nothing booked constrains this write.
+                grants.clear()
+            start = at
+            if grants:
+                start = max(start, grants[-1])
+            if len(grants) == self.limit:
+                start = max(start, grants[0] + self.window)
+            grants.append(start)
+            return start
+
+    def used(self, now: float) -> int:
+        """Writes granted in the window ending at ``now`` (for reports)."""
+        with self._lock:
+            return sum(1 for t in self._grants if now - self.window < t <= now)
+
+
+_BUDGETS: dict[tuple[str, int, float], HourlyWriteBudget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def shared_write_budget(
+    identity: str, limit: int = HOURLY_WRITE_CEILING, window: float = PACED_HOUR
+) -> HourlyWriteBudget:
+    """The process's one budget for ``identity`` (API URL + installation or token digest)."""
+    key = (identity, limit, window)
+    with _BUDGETS_LOCK:
+        budget = _BUDGETS.get(key)
+        if budget is None:
+            budget = _BUDGETS[key] = HourlyWriteBudget(limit, window)
+        return budget
 
 
 @dataclass
@@ -153,15 +237,17 @@ class Pacer:
     """Spaces requests so one installation stays under GitHub's primary and secondary limits.
 
     Content-creating requests are at least ``write_interval`` seconds apart (GitHub asks for
-    one second); at most ``concurrency`` requests are in flight; when the primary budget runs
-    low the remaining requests are spread until the reset, and at zero the pacer waits for it.
-    One pacer belongs to one installation; share it between adapters of that installation.
+    one second) and, with ``hourly``, within that budget's ceiling (GitHub: 500 an hour); at
+    most ``concurrency`` requests are in flight; when the primary budget runs low the remaining
+    requests are spread until the reset, and at zero the pacer waits for it. One pacer belongs
+    to one installation; share it between adapters of that installation.
     """
 
     clock: Clock
     write_interval: float = 1.0
     concurrency: int = 10
     reserve: int = 50
+    hourly: WriteBudget | None = None
     _last_write: float | None = field(default=None, init=False)
     _remaining: int | None = field(default=None, init=False)
     _reset: float | None = field(default=None, init=False)
@@ -185,9 +271,13 @@ class Pacer:
                 elif self._remaining < self.reserve:
                     wait = (self._reset - now) / self._remaining
             if is_content_creating(method):
+                start = now + max(wait, 0.0)
                 if self._last_write is not None:
-                    wait = max(wait, self._last_write + self.write_interval - now)
-                self._last_write = now + max(wait, 0.0)
+                    start = max(start, self._last_write + self.write_interval)
+                if self.hourly is not None:
+                    start = self.hourly.reserve(start)
+                self._last_write = start
+                wait = start - now
             return max(wait, 0.0)
 
     def acquire(self, method: str) -> None:

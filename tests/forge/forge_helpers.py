@@ -96,3 +96,18 @@ def open_pr(
 ) -> dict[str, Any]:
     """Evolve ``repo`` through the forge and open/update its evolution PR."""
     return evolve_remote(forge, repo, cache_dir=tmp_path / "template-cache", **kwargs)
+
+
+class FakeClock:
+    """An injected clock whose sleeps take no real time: tests assert on what it was asked."""
+
+    def __init__(self, start: float = 1_000_000.0) -> None:
+        self.t = start
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.t += max(seconds, 0.0)

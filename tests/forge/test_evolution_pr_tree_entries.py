@@ -54,8 +54,7 @@ def test_only_changes_are_sent_with_modes_blobs_and_deletions() -> None:
         "create_commit",
         "create_branch",
         "create_pull",
-        "add_labels",
-    ]
+    ]  # no add_labels: labels are opt-in
 
 
 def test_branch_names_are_safe_refs() -> None:

@@ -59,10 +59,13 @@ def test_five_percent_server_errors_still_succeed(tmp_path: Path) -> None:
 
 def test_lost_pull_request_answer_is_found_not_duplicated(tmp_path: Path) -> None:
     with emulated(tmp_path / "emu", speed=2000) as (emu, forge):
-        emu.fail_next(1, status=502, match=r"POST /repos/\{owner\}/\{repo\}/pulls$")
+        # The PR is created; only the answer is lost on the way back.
+        emu.fail_next(1, status=502, match=r"POST /repos/\{owner\}/\{repo\}/pulls$", after=True)
         result = open_pr(forge, tmp_path, vcs_ref="v2")
         assert result["action"] == "created"
+        assert emu.injected_faults == 1
         assert len(emu.pulls("acme/svc1")) == 1
+        assert emu.counters["POST /repos/{owner}/{repo}/pulls"] == 1  # found, not re-sent
 
 
 def test_retries_are_bounded(tmp_path: Path) -> None:

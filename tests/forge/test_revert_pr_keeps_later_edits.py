@@ -46,4 +46,4 @@ def test_revert_undoes_the_evolution_and_keeps_later_edits(tmp_path: Path) -> No
         assert "`app.py`" in pull.body
         failing = state.failing[0]
         assert failing.url and failing.url in pull.body
-        assert {"evobot", "revert"} <= set(pull.labels)
+        assert pull.labels == ()  # labels are opt-in
