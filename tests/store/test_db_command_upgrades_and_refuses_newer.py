@@ -1,0 +1,41 @@
+"""`evobot db upgrade` / `evobot db current` on the default SQLite file in the state directory."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("EVOBOT_DATABASE_URL", raising=False)
+    monkeypatch.setenv("EVOBOT_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def test_db_upgrade_creates_the_database_in_the_state_directory(state: Path) -> None:
+    runner = CliRunner()
+    before = runner.invoke(app, ["db", "current"])
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    after = runner.invoke(app, ["db", "current"])
+
+    assert before.exit_code == upgraded.exit_code == after.exit_code == 0
+    assert "empty (no schema yet)" in before.output
+    assert (state / "evobot.db").is_file()
+    assert "at revision 0001 (the newest this evobot knows)" in after.output
+
+
+def test_db_current_names_a_database_from_a_newer_evobot(state: Path) -> None:
+    CliRunner().invoke(app, ["db", "upgrade"])
+    with sqlite3.connect(state / "evobot.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0042_later'")
+
+    result = CliRunner().invoke(app, ["db", "current"])
+
+    assert result.exit_code != 0
+    assert "schema revision 0042_later" in str(result.exception)
