@@ -12,7 +12,9 @@ credentials removed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -255,17 +257,17 @@ class Git:
         """
         limit = self.timeout if timeout is None else timeout
         try:
-            proc = subprocess.run(
+            # Its own session: no terminal to prompt on, and a timeout stops every process git
+            # started (a remote helper, ssh), not only git, so no pipe is left held open.
+            proc = subprocess.Popen(
                 self.argv(args, config),
                 cwd=self.cwd,
-                input=input,
-                capture_output=True,
+                stdin=subprocess.DEVNULL if input is None else subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env=self.environment(env),
-                timeout=limit,
-                check=False,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            raise self._fail(args, f"timed out after {limit:g} s", where=where) from None
         except FileNotFoundError:
             if self.cwd is not None and not self.cwd.is_dir():
                 why = f"no such directory {self.cwd}"
@@ -274,13 +276,26 @@ class Git:
             raise self._fail(args, f"failed: {why}", where=where) from None
         except OSError as exc:
             raise self._fail(args, f"failed: {exc.strerror or exc}", where=where) from None
-        result = GitResult(proc.returncode, proc.stdout, proc.stderr)
+        with proc:
+            try:
+                stdout, stderr = proc.communicate(input, timeout=limit)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise self._fail(args, f"timed out after {limit:g} s", where=where) from None
+        result = GitResult(proc.returncode, stdout, stderr)
         if check and not result.ok:
-            stderr = self.redact(proc.stderr.decode("utf-8", "replace")).strip()
-            shown = " / ".join(line.strip() for line in stderr.splitlines()[-_STDERR_LINES:])
-            what = f"failed: {shown}" if shown else f"failed with exit status {proc.returncode}"
-            raise self._fail(args, what, where=where, returncode=proc.returncode, stderr=stderr)
+            raise self.failure(result, *args, where=where)
         return result
+
+    def failure(self, result: GitResult, *args: str, where: str | None = None) -> EvobotError:
+        """The error for ``git args`` that ended as ``result``: for a caller that runs with
+        ``check=False`` because some non-zero exits are answers, and this one is not."""
+        stderr = self.redact(result.stderr.decode("utf-8", "replace")).strip()
+        shown = " / ".join(line.strip() for line in stderr.splitlines()[-_STDERR_LINES:])
+        what = f"failed: {shown}" if shown else f"failed with exit status {result.returncode}"
+        return self._fail(args, what, where=where, returncode=result.returncode, stderr=stderr)
 
     def out(self, *args: str, input: bytes | None = None) -> bytes:
         """Standard output of ``git args``; a failure raises ``error``."""
