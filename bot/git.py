@@ -128,7 +128,7 @@ class GitPort(Protocol):
     def try_text(self, *args: str) -> str | None: ...
 
 
-def subcommand(args: Sequence[str]) -> str:
+def _subcommand(args: Sequence[str]) -> str:
     """The git subcommand in ``args`` (``fetch`` in ``-C dir fetch --prune``)."""
     skip = False
     for arg in args:
@@ -234,7 +234,7 @@ class Git:
         stderr: str = "",
     ) -> EvobotError:
         place = self.redact(where if where is not None else self.where)
-        message = f"{place}: git {self.redact(subcommand(args))} {what}"
+        message = f"{place}: git {self.redact(_subcommand(args))} {what}"
         if issubclass(self.error, GitError):
             return self.error(message, returncode=returncode, stderr=stderr)
         return self.error(message)
