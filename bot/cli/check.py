@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +15,7 @@ from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, ru
 from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import CheckError
+from bot.git import Git
 from bot.parsing import DocumentError, parse_yaml
 from bot.tree import File, Tree
 
@@ -80,13 +80,12 @@ def _read_for_check(root: Path) -> Tree:
 
 
 def _git(root: Path, *args: str) -> str | None:
+    """Standard output of ``git args`` in ``root``, or None when git fails or cannot run."""
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, capture_output=True, text=True, check=False, timeout=60
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        result = Git(root, error=CheckError, timeout=60).run(*args, check=False)
+    except CheckError:
         return None
-    return proc.stdout if proc.returncode == 0 else None
+    return result.stdout.decode("utf-8", "surrogateescape") if result.ok else None
 
 
 def _template_commit(root: Path, rev: str) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from bot.cli._template_auth import explain_refusal, template_http_headers
 from bot.consumer import CONFIG_NAME, TemplateVersion, load_consumer_config, refuse_credentials
 from bot.errors import MergeError
 from bot.evolution import Evolution, FileStatus, evolve_consumer
+from bot.git import Git
 from bot.report.provenance import (
     PROVENANCE_PATH,
     provenance_file,
@@ -43,25 +43,23 @@ class ConflictStyleChoice(StrEnum):
     REJ = "rej"
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
-    )
+def _git(root: Path) -> Git:
+    return Git(root, error=MergeError)
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
 
 
 def _git_top(root: Path) -> Path | None:
     """The work tree's top level when ``root`` lies in a git work tree, else None."""
-    proc = _git(root, "rev-parse", "--show-toplevel")
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return None
-    return Path(proc.stdout.strip())
+    top = _git(root).try_text("rev-parse", "--show-toplevel")
+    return Path(top) if top else None
 
 
 def _refuse_dirty(root: Path) -> None:
-    proc = _git(root, "status", "--porcelain", "--untracked-files=all", "--", ".")
-    if proc.returncode != 0:
-        raise MergeError(f"{root}: `git status` failed: {proc.stderr.strip()}")
-    dirty = [line[3:] for line in proc.stdout.splitlines() if line.strip()]
+    status = _git(root).out("status", "--porcelain", "--untracked-files=all", "--", ".")
+    dirty = [line[3:] for line in _decode(status).splitlines() if line.strip()]
     if dirty:
         shown = ", ".join(dirty[:10]) + (f" and {len(dirty) - 10} more" if len(dirty) > 10 else "")
         raise MergeError(
@@ -74,12 +72,11 @@ def _read_consumer(root: Path, in_git: bool) -> Tree:
     """The consumer's files; in a git work tree only tracked and not-ignored ones (no .venv)."""
     if not in_git:
         return read_tree(root)
-    proc = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name")
-    if proc.returncode != 0:
-        raise MergeError(f"{root}: `git ls-files` failed: {proc.stderr.strip()}")
-    prefix = _git(root, "rev-parse", "--show-prefix").stdout.strip()
+    git = _git(root)
+    listing = git.out("ls-files", "-z", "--cached", "--others", "--exclude-standard", "--full-name")
+    prefix = git.run("rev-parse", "--show-prefix", check=False).text
     tree: Tree = {}
-    for listed in sorted(set(proc.stdout.split("\0"))):
+    for listed in sorted(set(_decode(listing).split("\0"))):
         if not listed.startswith(prefix) or not listed:
             continue
         rel = listed[len(prefix) :]

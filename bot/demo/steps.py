@@ -20,6 +20,7 @@ import yaml
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
 from bot.errors import EvobotError
+from bot.git import Git
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, write_tree
 
@@ -58,20 +59,9 @@ _GIT_IDENTITY = {
     "GIT_AUTHOR_EMAIL": "demo@evobot.invalid",
     "GIT_COMMITTER_NAME": "evobot demo",
     "GIT_COMMITTER_EMAIL": "demo@evobot.invalid",
-    "GIT_TERMINAL_PROMPT": "0",
 }
-_GIT_CONFIG = ("-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "core.autocrlf=false")
-_SERVICE_TIMEOUT_S = 600
-
-
-_GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "evobot demo",
-    "GIT_AUTHOR_EMAIL": "demo@evobot.invalid",
-    "GIT_COMMITTER_NAME": "evobot demo",
-    "GIT_COMMITTER_EMAIL": "demo@evobot.invalid",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-_GIT_CONFIG = ("-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", "-c", "core.autocrlf=false")
+_GIT_CONFIG = ("commit.gpgsign=false", "tag.gpgsign=false", "core.autocrlf=false")
+_GIT_TIMEOUT_S = 120
 _SERVICE_TIMEOUT_S = 600
 
 
@@ -108,22 +98,8 @@ def template_v1_1_edits() -> list[TemplateEdit]:
 
 
 def _git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, **_GIT_IDENTITY}
-    try:
-        result = subprocess.run(
-            ["git", *_GIT_CONFIG, *args],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
-    except FileNotFoundError:
-        raise DemoError("git is not installed; the demo needs it on PATH") from None
-    if result.returncode != 0:
-        raise DemoError(f"git {' '.join(args)} failed in {cwd}: {result.stderr.strip()}")
-    return result.stdout.strip()
+    git = Git(cwd, error=DemoError, config=_GIT_CONFIG, env=_GIT_IDENTITY, timeout=_GIT_TIMEOUT_S)
+    return git.text(*args)
 
 
 def commit_all(repo: Path, message: str, *, tag: str | None = None) -> str:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import os
-import subprocess
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from bot.emulator._http import emulator
 from bot.emulator.core import Emulator
+from bot.git import Git
 
 __all__ = ["router"]
 
@@ -83,10 +82,8 @@ async def git_http(request: Request, owner: str, repo: str, rest: str) -> Respon
     git = emu.git(full_name)
     before = git.refs() if write else {}
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
         "GIT_PROJECT_ROOT": str(emu.repos_root),
         "GIT_HTTP_EXPORT_ALL": "1",
-        "GIT_CONFIG_NOSYSTEM": "1",
         "PATH_INFO": f"/{full_name}.git/{rest}",
         "REQUEST_METHOD": request.method,
         "QUERY_STRING": request.url.query,
@@ -98,16 +95,10 @@ async def git_http(request: Request, owner: str, repo: str, rest: str) -> Respon
     }
     if request.headers.get("content-encoding"):
         env["HTTP_CONTENT_ENCODING"] = request.headers["content-encoding"]
-    if request.headers.get("git-protocol"):
-        env["GIT_PROTOCOL"] = request.headers["git-protocol"]
-    result = await asyncio.to_thread(
-        subprocess.run,
-        ["git", "http-backend"],
-        input=body,
-        capture_output=True,
-        env=env,
-        check=False,
-    )
+    # The client's protocol only (git's CGI reads it from the environment, not from evobot's).
+    env["GIT_PROTOCOL"] = request.headers.get("git-protocol", "")
+    backend = Git(emu.repos_root, where=full_name)
+    result = await asyncio.to_thread(backend.run, "http-backend", input=body, env=env, check=False)
     response = _cgi_response(result.stdout)
     if write:
         after = git.refs()

@@ -1,4 +1,4 @@
-"""Real bare git repositories on disk, driven through `git` subprocesses.
+"""Real bare git repositories on disk, driven through `git` (run by `bot.git`).
 
 Blobs are written as loose objects directly (the same bytes `git hash-object -w` writes, without
 a process per file); trees go through a temporary index, commits through `git commit-tree`.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import tempfile
 import threading
 import zlib
@@ -16,19 +15,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.git import Git, GitError, GitResult
+
 __all__ = ["GitCommandError", "GitRepo", "Person", "RawCommit", "TreeEntry"]
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 ZERO = "0" * 40
 
 
-class GitCommandError(Exception):
+class GitCommandError(GitError):
     """A git subprocess that failed; ``stderr`` says why."""
-
-    def __init__(self, args: Iterable[str], returncode: int, stderr: str) -> None:
-        super().__init__(f"git {' '.join(args)} failed ({returncode}): {stderr.strip()}")
-        self.returncode = returncode
-        self.stderr = stderr
 
 
 @dataclass(frozen=True)
@@ -58,16 +54,6 @@ class RawCommit:
     message: str
 
 
-def _base_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env["GIT_CONFIG_NOSYSTEM"] = "1"
-    env["GIT_TERMINAL_PROMPT"] = "0"
-    return env
-
-
-_ENV = _base_env()
-
-
 def _parse_person(text: str) -> Person:
     # "Name <email> 1700000000 +0000"
     name_email, _, rest = text.rpartition(">")
@@ -82,6 +68,7 @@ class GitRepo:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.ref_lock = threading.RLock()
+        self._git = Git(path, error=GitCommandError)
 
     # -- plumbing -------------------------------------------------------------------------
     def git(
@@ -90,21 +77,8 @@ class GitRepo:
         input: bytes | None = None,
         env: Mapping[str, str] | None = None,
         check: bool = True,
-    ) -> subprocess.CompletedProcess[bytes]:
-        full_env = dict(_ENV)
-        if env:
-            full_env.update(env)
-        result = subprocess.run(
-            ["git", *args],
-            cwd=self.path,
-            input=input,
-            capture_output=True,
-            env=full_env,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise GitCommandError(args, result.returncode, result.stderr.decode(errors="replace"))
-        return result
+    ) -> GitResult:
+        return self._git.run(*args, input=input, env=env, check=check)
 
     def out(self, *args: str, input: bytes | None = None) -> str:
         return self.git(*args, input=input).stdout.decode().strip()
@@ -334,7 +308,7 @@ class GitRepo:
         if result.returncode == 128 and b"unrelated histories" in result.stderr:
             return "", False
         if result.returncode not in (0, 1):
-            raise GitCommandError(["merge-tree"], result.returncode, result.stderr.decode())
+            raise self._git.failure(result, "merge-tree")
         tree = result.stdout.decode().split("\n", 1)[0].strip()
         return tree, result.returncode == 0
 

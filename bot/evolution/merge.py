@@ -7,7 +7,6 @@ both sides, a batch at a time in one temporary directory so memory stays bounded
 from __future__ import annotations
 
 import difflib
-import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Literal
 import structlog
 
 from bot.errors import MergeError
+from bot.git import Git
 from bot.globs import matches_any
 from bot.tree import File, Tree, is_binary
 
@@ -141,6 +141,7 @@ def _run_merge_file(tasks: Sequence[_MergeTask], label: str) -> None:
         batch = tasks[start : start + BATCH_SIZE]
         with tempfile.TemporaryDirectory(prefix="evobot-merge-") as tmp:
             tmpdir = Path(tmp)
+            git = Git(tmpdir, error=MergeError)
             for n, task in enumerate(batch):
                 ours_path = tmpdir / f"{n}.ours"
                 base_path = tmpdir / f"{n}.base"
@@ -148,30 +149,24 @@ def _run_merge_file(tasks: Sequence[_MergeTask], label: str) -> None:
                 ours_path.write_bytes(_with_newline(task.ours.lf))
                 base_path.write_bytes(_with_newline(_normalise(task.base).lf))
                 theirs_path.write_bytes(_with_newline(_normalise(task.theirs).lf))
-                proc = subprocess.run(
-                    [
-                        "git",
-                        "merge-file",
-                        "-p",
-                        "--diff3",
-                        "-L",
-                        "consumer",
-                        "-L",
-                        "base",
-                        "-L",
-                        label,
-                        str(ours_path),
-                        str(base_path),
-                        str(theirs_path),
-                    ],
-                    capture_output=True,
+                # Exit status 1..127 counts the conflicts; only a crash or a refusal fails.
+                proc = git.run(
+                    "merge-file",
+                    "-p",
+                    "--diff3",
+                    "-L",
+                    "consumer",
+                    "-L",
+                    "base",
+                    "-L",
+                    label,
+                    str(ours_path),
+                    str(base_path),
+                    str(theirs_path),
                     check=False,
                 )
                 if proc.returncode < 0 or proc.returncode > 127:
-                    raise MergeError(
-                        f"{task.path}: git merge-file failed "
-                        f"({proc.stderr.decode('utf-8', 'replace').strip()})"
-                    )
+                    raise git.failure(proc, "merge-file", where=task.path)
                 task.result = _restore(proc.stdout, task.ours)
                 task.conflicted = proc.returncode > 0
                 for p in (ours_path, base_path, theirs_path):

@@ -1,17 +1,17 @@
 """Reading a consumer's trees from git for reports: a commit's tree, the work tree, evolutions.
 
-The only module of `bot.report` that runs git. The work tree is what git would commit (tracked
-plus untracked files that are not ignored), so virtualenvs and caches never count as churn.
+The only module of `bot.report` that runs git (through `bot.git`). The work tree is what git would
+commit (tracked plus untracked files that are not ignored), so virtualenvs and caches never count
+as churn.
 """
 
 from __future__ import annotations
 
 import stat
-import subprocess
 from pathlib import Path
 
 from bot.consumer import CONFIG_NAME
-from bot.errors import EvobotError
+from bot.git import Git, GitError
 from bot.tree import File, Tree, read_tree
 
 __all__ = [
@@ -27,26 +27,13 @@ __all__ = [
 _TIMEOUT_S = 300
 
 
-class GitReadError(EvobotError):
+class GitReadError(GitError):
     """git could not answer a question about a consumer checkout."""
 
 
 def _git(root: Path, *args: str, input_data: bytes | None = None) -> bytes:
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            input=input_data,
-            capture_output=True,
-            check=False,
-            timeout=_TIMEOUT_S,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitReadError(f"{root}: git {args[0]} failed: {exc}") from None
-    if proc.returncode != 0:
-        message = proc.stderr.decode("utf-8", "replace").strip()
-        raise GitReadError(f"{root}: git {' '.join(args)} failed: {message}")
-    return proc.stdout
+    git = Git(root, where=str(root), error=GitReadError, timeout=_TIMEOUT_S)
+    return git.out(*args, input=input_data)
 
 
 def is_git_checkout(root: Path) -> bool:

@@ -1,10 +1,11 @@
 """Template sources: a local directory, a local git repository or a git URL, at a version.
 
-Real git via subprocess. A version is a tag, branch or commit; by default the newest PEP 440 tag,
-else HEAD. With a cache directory, each URL keeps a bare mirror that later opens only fetch, so
-opening one template for hundreds of consumers stays cheap. Extra HTTP headers (credentials) go
-to git in its environment only, never into logs or error messages, and git is told not to
-follow a redirect while it carries them (a redirect must not take a credential to another host).
+Real git, run through `bot.git`. A version is a tag, branch or commit; by default the newest
+PEP 440 tag, else HEAD. With a cache directory, each URL keeps a bare mirror that later opens only
+fetch, so opening one template for hundreds of consumers stays cheap. Extra HTTP headers
+(credentials) go to git in its environment only, never into logs or error messages, and git is
+told not to follow a redirect while it carries them (a redirect must not take a credential to
+another host).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from bot.errors import TemplateSourceError
+from bot.git import Git
 from bot.redact import redact_url, redact_urls_in
 from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
 from bot.tree import NotRegularFileError, raise_read_error, read_regular_file, safe_relpath
@@ -61,110 +62,22 @@ def is_git_url(source: str) -> bool:
     )
 
 
-# Variables that would point git at another repository than the one we name (set, e.g., when
-# evobot runs inside a git hook).
-_REPO_ENV = frozenset(
-    {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_COMMON_DIR",
-        "GIT_NAMESPACE",
-        "GIT_PREFIX",
-        "GIT_CONFIG",
-        "GIT_CONFIG_PARAMETERS",
-        "GIT_CONFIG_COUNT",
-    }
-)
+def _source_git(git_dir: Path | None, source: str, headers: Sequence[str]) -> Git:
+    """Git against one repository (or none yet) of ``source``, with the source's headers.
 
-
-class _Git:
-    """Runs git against one repository with the source's headers; scrubs them from errors.
-
-    Headers travel as configuration in the environment (``GIT_CONFIG_COUNT``/``KEY_n``/
-    ``VALUE_n``, the same as ``git -c http.extraHeader=...``), so they are not visible in the
-    process list either.
+    Errors name the source without its credentials and never show a header.
     """
-
-    def __init__(self, git_dir: Path | None, source: str, headers: Sequence[str]) -> None:
-        self.git_dir = git_dir
-        self.source = source
-        self.headers = tuple(headers)
-
-    def _argv(self, args: Sequence[str]) -> list[str]:
-        argv = ["git", "-c", "protocol.ext.allow=never"]
-        if self.headers:
-            # git sends http.extraHeader to wherever a redirect points, even another host.
-            argv += ["-c", "http.followRedirects=false"]
-        if self.git_dir is not None:
-            argv += ["--git-dir", str(self.git_dir)]
-        return [*argv, *args]
-
-    def _env(self) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in _REPO_ENV and not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
-        }
-        env.update(
-            {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C", "LANGUAGE": "C"}
-        )
-        for n, header in enumerate(self.headers):
-            env[f"GIT_CONFIG_KEY_{n}"] = "http.extraHeader"
-            env[f"GIT_CONFIG_VALUE_{n}"] = header
-        if self.headers:
-            env["GIT_CONFIG_COUNT"] = str(len(self.headers))
-        return env
-
-    def _scrub(self, text: str) -> str:
-        for header in self.headers:
-            value = header.split(":", 1)[-1].strip()
-            for secret in (header, value):
-                if secret:
-                    text = text.replace(secret, "***")
-        return text
-
-    def _run(
-        self, args: Sequence[str], input: bytes | None = None
-    ) -> subprocess.CompletedProcess[bytes]:
-        try:
-            return subprocess.run(
-                self._argv(args),
-                input=input,
-                capture_output=True,
-                env=self._env(),
-                timeout=_GIT_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise TemplateSourceError(
-                f"{redact_url(self.source)}: git {args[0]} timed out after {_GIT_TIMEOUT_S} s"
-            ) from None
-
-    def run(self, *args: str, input: bytes | None = None) -> bytes:
-        result = self._run(args, input)
-        if result.returncode != 0:
-            stderr = self._scrub(result.stderr.decode(errors="replace")).strip()
-            lines = [redact_urls_in(line) for line in stderr.splitlines()[-5:]]
-            raise TemplateSourceError(
-                f"{redact_url(self.source)}: git {args[0]} failed: " + " / ".join(lines)
-            )
-        return result.stdout
-
-    def text(self, *args: str) -> str:
-        return self.run(*args).decode().strip()
-
-    def try_text(self, *args: str) -> str | None:
-        result = self._run(args)
-        if result.returncode != 0:
-            return None
-        return result.stdout.decode().strip()
+    return Git(
+        git_dir=git_dir,
+        where=redact_url(source),
+        error=TemplateSourceError,
+        headers=headers,
+        timeout=_GIT_TIMEOUT_S,
+    )
 
 
-def _versions(git: _Git, *, prereleases: bool) -> list[tuple[Version, str]]:
-    out = git.run("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").decode()
+def _versions(git: Git, *, prereleases: bool) -> list[tuple[Version, str]]:
+    out = git.out("for-each-ref", "--format=%(refname:strip=2)", "refs/tags").decode()
     found: list[tuple[Version, str]] = []
     for tag in out.split():
         version = parse_tag_version(tag)
@@ -175,7 +88,7 @@ def _versions(git: _Git, *, prereleases: bool) -> list[tuple[Version, str]]:
     return sorted(found, key=lambda vt: (vt[0], len(vt[1]), vt[1]))
 
 
-def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
+def _resolve_ref(git: Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
     """(ref people read, full commit id) for ``vcs_ref`` in ``git``'s repository."""
     if vcs_ref is None:
         versions = _versions(git, prereleases=prereleases)
@@ -184,7 +97,7 @@ def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[
             return tag, git.text("rev-parse", "--verify", f"refs/tags/{tag}^{{commit}}")
         commit = git.try_text("rev-parse", "--verify", "HEAD^{commit}")
         if commit is None:
-            raise TemplateSourceError(f"{redact_url(git.source)}: the repository has no commits")
+            raise TemplateSourceError(f"{git.where}: the repository has no commits")
         branch = git.try_text("symbolic-ref", "--short", "-q", "HEAD")
         return branch or None, commit
     if vcs_ref.startswith("-"):
@@ -196,16 +109,16 @@ def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[
     commit = git.try_text("rev-parse", "--verify", "-q", f"{vcs_ref}^{{commit}}")
     if commit is None:
         raise TemplateSourceError(
-            f"{redact_url(git.source)}: no tag, branch or commit named {vcs_ref!r}",
+            f"{git.where}: no tag, branch or commit named {vcs_ref!r}",
             hint="list the versions with `git tag`; a commit must have been pushed",
         )
     # A commit id: name it by the newest version tag pointing at it, if any.
-    tags = git.run("tag", "--points-at", commit).decode().split()
+    tags = git.out("tag", "--points-at", commit).decode().split()
     versions = sorted((v, t) for t in tags if (v := parse_tag_version(t)) is not None)
     return (versions[-1][1] if versions else None), commit
 
 
-def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
+def _extract(git: Git, commit: str, subdir: str | None, dest: Path) -> None:
     """Write the tree of ``commit`` (under ``subdir``) into ``dest``; symlinks kept as links.
 
     Blobs are read raw (`ls-tree` + `cat-file --batch`), not through `git archive` or a checkout:
@@ -215,10 +128,10 @@ def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
     treeish = f"{commit}:{subdir}" if subdir else f"{commit}^{{tree}}"
     if git.try_text("cat-file", "-t", treeish) != "tree":
         raise TemplateSourceError(
-            f"{redact_url(git.source)}: subdirectory {subdir!r} not found at {commit[:12]}"
+            f"{git.where}: subdirectory {subdir!r} not found at {commit[:12]}"
         )
     entries: list[tuple[str, str, str]] = []
-    for record in git.run("ls-tree", "-r", "-z", "--full-tree", treeish).split(b"\0"):
+    for record in git.out("ls-tree", "-r", "-z", "--full-tree", treeish).split(b"\0"):
         if not record:
             continue
         meta, _tab, raw_path = record.partition(b"\t")
@@ -228,7 +141,7 @@ def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
         entries.append((mode, oid, raw_path.decode("utf-8", errors="surrogateescape")))
     if not entries:
         return
-    batch = git.run(
+    batch = git.out(
         "cat-file", "--batch", input="".join(f"{oid}\n" for _m, oid, _p in entries).encode()
     )
     real_dest = os.path.realpath(dest)
@@ -237,9 +150,7 @@ def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
         header_end = batch.index(b"\n", pos)
         header = batch[pos:header_end].decode().split()
         if header[0] != oid or len(header) != 3:
-            raise TemplateSourceError(
-                f"{redact_url(git.source)}: cannot read {path} at {commit[:12]}"
-            )
+            raise TemplateSourceError(f"{git.where}: cannot read {path} at {commit[:12]}")
         size = int(header[2])
         data = batch[header_end + 1 : header_end + 1 + size]
         pos = header_end + 1 + size + 1
@@ -257,7 +168,7 @@ def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
 
 def _local_git_dir(path: Path) -> Path | None:
     """The git dir when ``path`` is a work tree's top level or a bare repository, else None."""
-    probe = _Git(None, str(path), ())
+    probe = _source_git(None, str(path), ())
     top = probe.try_text("-C", str(path), "rev-parse", "--show-toplevel")
     if top and os.path.realpath(top) == os.path.realpath(path):
         git_dir = probe.try_text("-C", str(path), "rev-parse", "--absolute-git-dir")
@@ -316,7 +227,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 def _mirror(
     source: str, headers: Sequence[str], cache_dir: Path, *, need_commit: str | None
-) -> _Git:
+) -> Git:
     """A bare mirror of ``source`` in ``cache_dir``, cloned once and fetched on later opens.
 
     When ``need_commit`` (a full commit id) is already in the mirror, no fetch is needed.
@@ -324,7 +235,7 @@ def _mirror(
     key = hashlib.sha256(redact_url(source).encode()).hexdigest()[:32]
     mirror = cache_dir / f"{key}.git"
     with _locked(mirror):
-        git = _Git(mirror, source, headers)
+        git = _source_git(mirror, source, headers)
         if (mirror / "HEAD").is_file():
             if need_commit and git.try_text("cat-file", "-t", need_commit) == "commit":
                 if headers:
@@ -337,16 +248,16 @@ def _mirror(
         else:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir))
             try:
-                cloner = _Git(None, source, headers)
+                cloner = _source_git(None, source, headers)
                 cloner.run("clone", "--mirror", "--quiet", "--", source, str(tmp))
-                _Git(tmp, source, ()).run("remote", "set-url", "origin", redact_url(source))
+                _source_git(tmp, source, ()).run("remote", "set-url", "origin", redact_url(source))
                 tmp.rename(mirror)
             finally:
                 shutil.rmtree(tmp, ignore_errors=True)
         return git
 
 
-def _cached_checkout(git: _Git, commit: str, subdir: str | None, cache_dir: Path) -> Path:
+def _cached_checkout(git: Git, commit: str, subdir: str | None, cache_dir: Path) -> Path:
     """The files of ``commit`` (under ``subdir``), extracted once into ``cache_dir`` and reused.
 
     A commit's content never changes, so every later open of it (hundreds in a rollout) finds
@@ -429,7 +340,7 @@ def open_template(
                     manifest=manifest,
                 )
                 return
-            git = _Git(git_dir, source, ())
+            git = _source_git(git_dir, source, ())
         ref, commit = _resolve_ref(git, vcs_ref, prereleases=prereleases)
         if cache_dir is not None:
             checkout = _cached_checkout(git, commit, sub, cache_dir)
@@ -462,14 +373,14 @@ def _open_remote(
     cache_dir: Path | None,
     vcs_ref: str | None,
     stack: contextlib.ExitStack,
-) -> _Git:
+) -> Git:
     if cache_dir is not None:
         need = vcs_ref if vcs_ref and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", vcs_ref) else None
         return _mirror(source, headers, cache_dir, need_commit=need)
     tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="evobot-clone-")))
     bare = tmp / "repo.git"
-    _Git(None, source, headers).run("clone", "--bare", "--quiet", "--", source, str(bare))
-    return _Git(bare, source, headers)
+    _source_git(None, source, headers).run("clone", "--bare", "--quiet", "--", source, str(bare))
+    return _source_git(bare, source, headers)
 
 
 def list_versions(
@@ -487,5 +398,5 @@ def list_versions(
             git_dir = _local_git_dir(Path(source))
             if git_dir is None:
                 return []
-            git = _Git(git_dir, source, ())
+            git = _source_git(git_dir, source, ())
         return [tag for _v, tag in _versions(git, prereleases=prereleases)]
