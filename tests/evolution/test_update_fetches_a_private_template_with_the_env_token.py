@@ -14,7 +14,7 @@ import pytest
 from evobot_testing import build_file_tree, git_commit_all, git_init
 from evolution_helpers import run_evobot
 
-from bot.cli._template_auth import TOKEN_ENV, template_http_headers
+from bot.pipeline.template_access import TOKEN_ENV, template_http_headers
 from bot.emulator import EmulatorHandle
 from bot.emulator.testing import running_emulator
 
