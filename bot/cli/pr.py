@@ -19,7 +19,7 @@ from bot.cli._output import JsonOption, console, print_json
 from bot.cli._paths import check_cache_dir
 
 if TYPE_CHECKING:
-    from bot.forge import BackoffPolicy, GitHubForge
+    from bot.forge import GitHubForge
 
 # bot.forge (PyGithub, cryptography) and bot.pipeline (checks, rendering) are imported inside
 # the commands that use them, so that every other `evobot` command starts quickly.
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 LABELS_ENV = "EVOBOT_PR_LABELS"
-BACKOFF_ENV = "EVOBOT_RETRY_BACKOFF"
 
 RepoOption = Annotated[str, typer.Option("--repo", help="The consumer repository, OWNER/NAME.")]
 WriteIntervalOption = Annotated[
@@ -60,54 +59,9 @@ LabelOption = Annotated[
 def _forge(base_url: str | None, write_interval: float) -> GitHubForge:
     """The GitHub adapter, configured from the command line and the environment."""
     from bot.forge import ForgeSettings, GitHubForge, credentials_from_env
-    from bot.forge.archive import ArchiveLimits
-    from bot.forge.auth import DEFAULT_API_URL
 
-    settings = ForgeSettings(
-        base_url=(base_url or os.environ.get("EVOBOT_GITHUB_URL") or DEFAULT_API_URL).rstrip("/"),
-        write_interval=write_interval,
-        archive_limits=ArchiveLimits.from_env(os.environ),
-        writes_per_hour=_writes_per_hour(os.environ),
-        backoff=_backoff(os.environ),
-    )
+    settings = ForgeSettings.from_env(os.environ, base_url=base_url, write_interval=write_interval)
     return GitHubForge(credentials_from_env(os.environ), settings=settings)
-
-
-def _writes_per_hour(env: Mapping[str, str]) -> int:
-    """``EVOBOT_WRITES_PER_HOUR`` (default: GitHub's 500), refused unless a positive integer."""
-    from bot.errors import ForgeError
-    from bot.forge.ratelimit import HOURLY_WRITE_CEILING
-
-    text = env.get("EVOBOT_WRITES_PER_HOUR", "").strip()
-    if not text:
-        return HOURLY_WRITE_CEILING
-    if not text.isdigit() or int(text) < 1:
-        raise ForgeError(
-            f"EVOBOT_WRITES_PER_HOUR={text!r} is not a positive whole number",
-            hint="GitHub allows 500 content-creating requests an hour; set that or less",
-        )
-    return int(text)
-
-
-def _backoff(env: Mapping[str, str]) -> BackoffPolicy:
-    """``EVOBOT_RETRY_BACKOFF``: seconds before the first retry of a failed request (default 1,
-    doubling up to 30); 0 retries at once."""
-    from bot.errors import ForgeError
-    from bot.forge import BackoffPolicy
-
-    text = env.get(BACKOFF_ENV, "").strip()
-    if not text:
-        return BackoffPolicy()
-    try:
-        base = float(text)
-    except ValueError:
-        base = -1.0
-    if not 0.0 <= base <= 60.0:
-        raise ForgeError(
-            f"{BACKOFF_ENV}={text!r} is not a number of seconds between 0 and 60",
-            hint="leave it unset for the default (1 s, doubling up to 30 s)",
-        )
-    return BackoffPolicy(base=base, cap=max(base * 30.0, 0.0))
 
 
 def _labels(given: Sequence[str], env: Mapping[str, str]) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from pathlib import Path
 from evobot_cli_support import invoke_evobot
 from forge_helpers import emulated
 
+from bot.pipeline import EvolvePrResult, RevertPrResult
+
 
 def test_pr_open_then_revert_through_the_cli(tmp_path: Path) -> None:
     with emulated(tmp_path / "emu") as (emu, _forge):
@@ -32,6 +34,9 @@ def test_pr_open_then_revert_through_the_cli(tmp_path: Path) -> None:
         )
         assert opened.exit_code == 0, opened.output
         result = json.loads(opened.stdout)
+        # --json prints the use case's typed result, serialized: every field, always.
+        assert set(result) == set(EvolvePrResult("r", "a", "b", "created", "m").to_json())
+        assert {"from", "to", "number", "url", "branch", "commit", "checks"} <= set(result)
         assert result["action"] == "created"
         assert (result["from"], result["to"]) == ("v1", "v2")
         assert emu.private_key_pem.splitlines()[1] not in opened.output
@@ -53,7 +58,9 @@ def test_pr_open_then_revert_through_the_cli(tmp_path: Path) -> None:
         )
         assert reverted.exit_code == 0, reverted.output
         revert = json.loads(reverted.stdout)
+        assert set(revert) == set(RevertPrResult("r", "created", "b", "m").to_json())
         assert revert["action"] == "created"
+        assert revert["failing_checks"] == [] and revert["checks_unknown"] is None
         assert emu.files("acme/svc1", revert["branch"])["app.py"] == b"print('v1')\n"
 
 
@@ -68,8 +75,20 @@ def test_pr_open_with_a_plain_token(tmp_path: Path) -> None:
             "EVOBOT_PRIVATE_KEY": "",
         }
         opened = invoke_evobot(
-            "pr", "open", "--repo", "acme/svc1", "--vcs-ref", "v3", "--json", env=env
+            "pr",
+            "open",
+            "--repo",
+            "acme/svc1",
+            "--vcs-ref",
+            "v3",
+            "--json",
+            "--label",
+            "evobot",
+            env=env,
         )
         assert opened.exit_code == 0, opened.output
-        assert json.loads(opened.stdout)["branch"] == "evobot/svc/v3"
+        result = json.loads(opened.stdout)
+        assert result["branch"] == "evobot/svc/v3"
+        assert result["labels"] == ["evobot"]
+        assert emu.pull("acme/svc1", result["number"])["labels"] == ["evobot"]
         assert token not in opened.output
