@@ -34,8 +34,7 @@ def test_only_the_entry_point_helper_imports_the_cli() -> None:
         str(path.relative_to(ROOT)): found
         for folder in ("tests", "bench")
         for path in sorted((ROOT / folder).rglob("*.py"))
-        if path != ENTRY_POINT_HELPER
-        and (found := cli_imports(path.read_text(encoding="utf-8")))
+        if path != ENTRY_POINT_HELPER and (found := cli_imports(path.read_text(encoding="utf-8")))
     }
     assert offenders == {}
 

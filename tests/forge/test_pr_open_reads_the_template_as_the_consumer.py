@@ -61,7 +61,7 @@ def _seed(**consumer_files: str) -> dict[str, Any]:
     }
 
 
-def evolve_remote(
+def open_evolution_pr(
     forge: GitHubForge,
     repo: str,
     *,
@@ -91,7 +91,9 @@ def test_a_private_template_of_another_installation_is_refused(tmp_path: Path) -
     with running_emulator(_seed(), tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         with pytest.raises(TemplateSourceError) as info:
-            evolve_remote(forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess())
+            open_evolution_pr(
+                forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess()
+            )
         message = info.value.diagnostics()
         assert "beta/secret-tpl cannot be read with acme/svc's own installation token" in message
         assert "EVOBOT_TEMPLATE_REPOS" in message
@@ -108,12 +110,14 @@ def test_the_cache_of_another_installation_is_no_way_around_the_check(tmp_path: 
         forge = make_forge(emu, write_interval=0)
         cache = tmp_path / "cache"
         # beta's own consumer fills the mirror and the checkout cache with the template.
-        opened = evolve_remote(forge, "beta/svc", cache_dir=cache, access=TemplateAccess())
+        opened = open_evolution_pr(forge, "beta/svc", cache_dir=cache, access=TemplateAccess())
         assert opened.action == "created"
         v2 = emu.emulator.git("beta/secret-tpl").resolve("v2")
         assert v2 is not None
         with pytest.raises(TemplateSourceError, match="own installation token"):
-            evolve_remote(forge, "acme/svc", vcs_ref=v2, cache_dir=cache, access=TemplateAccess())
+            open_evolution_pr(
+                forge, "acme/svc", vcs_ref=v2, cache_dir=cache, access=TemplateAccess()
+            )
         _nowhere_in_acme(emu)
 
 
@@ -121,7 +125,7 @@ def test_an_operator_listed_template_is_read_for_any_consumer(tmp_path: Path) ->
     with running_emulator(_seed(), tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         shared = TemplateAccess(shared_repos=frozenset({"beta/secret-tpl"}))
-        result = evolve_remote(forge, "acme/svc", cache_dir=tmp_path / "cache", access=shared)
+        result = open_evolution_pr(forge, "acme/svc", cache_dir=tmp_path / "cache", access=shared)
         assert result.action == "created"
         assert (result.from_version, result.to_version) == ("v1", "v2")
         assert emu.files("acme/svc", result.branch)["app.py"] == b"print('v2')\n"
@@ -152,7 +156,7 @@ def test_a_remote_consumer_cannot_name_a_local_path_or_another_host(tmp_path: Pa
         messages = {}
         for name in sources:
             with pytest.raises(TemplateSourceError) as info:
-                evolve_remote(forge, f"acme/{name}", access=TemplateAccess())
+                open_evolution_pr(forge, f"acme/{name}", access=TemplateAccess())
             messages[name] = info.value.diagnostics()
             assert _evobot_branches(emu, f"acme/{name}") == []
             assert "must be an https URL of a repository on an allowed host" in messages[name]
