@@ -26,11 +26,11 @@ from typing import Any
 
 import structlog
 
-from bot.cli.pr import CheckOptions, evolve_remote
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.limits import peak_in_window
 from bot.emulator.testing import running_emulator
 from bot.forge import AppCredentials, ForgeSettings, GitHubForge
+from bot.pipeline import CheckOptions, EvolvePrOptions, GitTemplateFetcher, evolve_pr
 
 HOUR = 3600.0
 
@@ -88,15 +88,17 @@ def run(
             )
             emu.reset_counters()
             emu.reset_limits()
-            cache = root / "template-cache"
-            check_options = CheckOptions(cache_path=root / "checks.sqlite")
+            templates = GitTemplateFetcher(root / "template-cache")
+            options = EvolvePrOptions(
+                vcs_ref="v2", checks=CheckOptions(cache_path=root / "checks.sqlite")
+            )
 
             def one(repo: str) -> tuple[str, int]:
                 forge.reset_thread_requests()
-                result = evolve_remote(
-                    forge, repo, vcs_ref="v2", cache_dir=cache, checks=check_options
+                result = evolve_pr(
+                    forge, repo, clock=emu.clock, templates=templates, options=options
                 )
-                return str(result["action"]), forge.thread_requests
+                return result.action, forge.thread_requests
 
             real0, emu0 = time.monotonic(), emu.clock.now()
             names = [f"fleet/svc{n:04d}" for n in range(consumers)]

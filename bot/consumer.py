@@ -21,6 +21,7 @@ from bot.tree import NotRegularFileError, git_dir_rule, read_regular_file
 __all__ = [
     "CONFIG_NAME",
     "ConsumerConfig",
+    "PrSettings",
     "RolloutSettings",
     "TemplateVersion",
     "dump_consumer_config",
@@ -68,6 +69,22 @@ class RolloutSettings(_Model):
         return value
 
 
+def _label_name(name: str) -> str:
+    """A GitHub label name: 1 to 50 characters, not only spaces."""
+    if not name.strip() or len(name) > 50:
+        raise ValueError(f"{name!r} is not a label name (1 to 50 characters)")
+    return name
+
+
+class PrSettings(_Model):
+    """How the bot's PRs on this consumer look. ``labels`` cost one more content-creating
+    request per PR, so there are none unless listed (the bot finds its PRs by branch)."""
+
+    labels: list[Annotated[str, AfterValidator(_label_name)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
 def _protect_glob(pattern: str) -> str:
     """A `protect` entry is a glob in evobot's one path dialect (bot.globs)."""
     return validate_glob(pattern)
@@ -98,6 +115,7 @@ class ConsumerConfig(_Model):
     checks: dict[str, Any] | None = Field(
         default=None, description="check policy overrides; validated by bot.checks.policy"
     )
+    pr: PrSettings | None = Field(default=None, description="labels for the bot's PRs")
 
 
 def pydantic_error_text(exc: ValidationError, source: str) -> str:

@@ -4,7 +4,6 @@ the real `evobot` entry point run in-process."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from evobot_testing import build_file_tree
 
+from bot.clock import ManualClock
 from bot.consumer import CONFIG_NAME
 from bot.report.provenance import build_provenance, dump_statement
 from bot.tree import File
@@ -102,7 +102,7 @@ def consumer_naming(root: Path, template: str, *, with_provenance: bool = False)
             commit="a" * 40,
             ref="v1",
             answers={"name": "demo"},
-            clock=lambda: datetime(2026, 1, 1, tzinfo=UTC),
+            clock=ManualClock(datetime(2026, 1, 1, tzinfo=UTC).timestamp()),
         )
         files[".evobot/provenance.json"] = dump_statement(statement).decode()
     return build_file_tree(root, files)
@@ -122,17 +122,8 @@ class CliResult:
 
 def run_evobot(capsys: pytest.CaptureFixture[str], *args: str | Path) -> CliResult:
     """Run the real `evobot` entry point in-process; errors become exit codes, as for users."""
-    from bot.cli import main
+    from evobot_cli_support import invoke_evobot
 
     capsys.readouterr()
-    saved = sys.argv
-    sys.argv = ["evobot", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv = saved
-    out = capsys.readouterr()
-    return CliResult(code, out.out, out.err)
+    run = invoke_evobot(*args)
+    return CliResult(run.code, run.stdout, run.stderr)

@@ -1,4 +1,7 @@
-"""The forge: evobot's one port to GitHub, its PyGithub adapter, and PR logic built on the port."""
+"""The forge: evobot's one port to GitHub, its PyGithub adapter and a recording fake.
+
+The use cases built on the port (evolution and revert PRs) live in :mod:`bot.pipeline`.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +11,6 @@ from bot.forge.auth import (
     TokenCredentials,
     credentials_from_env,
     scrub,
-)
-from bot.forge.evolution_pr import (
-    EVOLUTION_LABELS,
-    PrOutcome,
-    RevertOutcome,
-    branch_name,
-    open_or_update_evolution_pr,
-    open_revert_pr,
 )
 from bot.forge.fake import RecordingForge
 from bot.forge.github import ForgeSettings, GitHubForge
@@ -33,7 +28,6 @@ from bot.forge.port import (
 from bot.forge.ratelimit import BackoffPolicy, Clock, Pacer, SystemClock
 
 __all__ = [
-    "EVOLUTION_LABELS",
     "AppCredentials",
     "BackoffPolicy",
     "CheckResult",
@@ -46,18 +40,13 @@ __all__ = [
     "ForgeSettings",
     "GitHubForge",
     "Pacer",
-    "PrOutcome",
     "PullRequest",
     "RecordingForge",
     "RepoInfo",
-    "RevertOutcome",
     "Snapshot",
     "SystemClock",
     "TokenCredentials",
     "TreeChange",
-    "branch_name",
     "credentials_from_env",
-    "open_or_update_evolution_pr",
-    "open_revert_pr",
     "scrub",
 ]

@@ -60,9 +60,10 @@ def _sha(*parts: object) -> str:
 class RecordingForge:
     """The Forge port in memory. ``calls`` lists every port call in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, host: str = "github.com") -> None:
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
+        self.host = host
         self._next_id = 1
 
     # --- set-up helpers for tests --------------------------------------------------------
@@ -116,6 +117,22 @@ class RecordingForge:
         return sum(1 for c in self.calls if method is None or c.method == method)
 
     # --- the port ------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> int:
+        """Every port call counts as one request (the adapter's budgets are per call too)."""
+        return len(self.calls)
+
+    @property
+    def auth_requests(self) -> int:
+        return 0
+
+    def git_host(self) -> str:
+        return self.host
+
+    def git_http_header(self, repo: str) -> str:
+        """A stand-in naming the installation's owner: ``Authorization: fake OWNER``."""
+        return f"Authorization: fake {repo.split('/')[0].lower()}"
 
     def get_repository(self, repo: str) -> RepoInfo:
         r = self._record("get_repository", repo)

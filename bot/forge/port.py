@@ -128,7 +128,27 @@ class CommitState:
 
 @runtime_checkable
 class Forge(Protocol):
-    """Everything evobot asks of GitHub."""
+    """Everything evobot asks of GitHub.
+
+    ``requests`` counts the repository requests made so far (what an installation's rate limit
+    counts) and ``auth_requests`` the App-level ones (installations, installation tokens), so a
+    use case can report what it cost.
+    """
+
+    @property
+    def requests(self) -> int: ...
+
+    @property
+    def auth_requests(self) -> int: ...
+
+    def git_host(self) -> str:
+        """The host serving git for this forge (``github.com`` for ``api.github.com``)."""
+        ...
+
+    def git_http_header(self, repo: str) -> str:
+        """An ``Authorization`` header for git over HTTPS to ``repo``, with the credentials
+        of the installation covering ``repo`` (never log it). No request when cached."""
+        ...
 
     def get_repository(self, repo: str) -> RepoInfo:
         """``GET /repos/{repo}``."""

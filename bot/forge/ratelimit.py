@@ -145,7 +145,8 @@ def is_content_creating(method: str) -> bool:
 
 @dataclass(frozen=True)
 class BackoffPolicy:
-    """Bounded exponential backoff with full jitter for 5xx answers and timeouts."""
+    """Bounded exponential backoff with equal jitter for 5xx answers and timeouts: retry number
+    ``n`` waits between half and all of ``min(cap, base * 2**n)`` seconds."""
 
     base: float = 1.0
     cap: float = 30.0

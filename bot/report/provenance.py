@@ -161,15 +161,6 @@ class Statement(_Model):
 # The wall clock; callers at the edges pass it to :func:`build_provenance`.
 system_clock: Clock = SystemClock()
 
-# When the statement was made: a `bot.clock.Clock`. A bare callable returning a datetime is still
-# accepted for `evolve_remote` in bot/cli/pr.py (it passes `lambda: datetime.now(UTC)`); that form
-# goes once the use case moves to bot/pipeline and passes a Clock.
-Timestamps = Clock | Callable[[], datetime]
-
-
-def _moment(clock: Timestamps) -> datetime:
-    return utc_now(clock) if isinstance(clock, Clock) else clock()
-
 
 def _timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
@@ -215,7 +206,7 @@ def build_provenance(
     template: str,
     commit: str,
     answers: Mapping[str, Any],
-    clock: Timestamps,
+    clock: Clock,
     ref: str | None = None,
     template_subdir: str | None = None,
     template_is_git: bool = True,
@@ -235,7 +226,7 @@ def build_provenance(
         for path, f in sorted(tree.items())
         if path != PROVENANCE_PATH
     ]
-    finished = _moment(clock)
+    finished = utc_now(clock)
     template = public_source(template)
     external = ExternalParameters(
         template=template,
@@ -315,7 +306,7 @@ def equivalent(a: Statement, b: Statement) -> bool:
 def provenance_for_evolution(
     evolution: Evolution,
     *,
-    clock: Timestamps,
+    clock: Clock,
     consumer: str | None = None,
     started_on: datetime | None = None,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
@@ -344,7 +335,7 @@ def provenance_for_render(
     tree: Mapping[str, File],
     config: ConsumerConfig,
     *,
-    clock: Timestamps,
+    clock: Clock,
     consumer: str | None = None,
     started_on: datetime | None = None,
     new_id: Callable[[], str] = lambda: str(uuid.uuid4()),

@@ -1,8 +1,10 @@
 """The bounded sandbox: a child process that evaluates template Jinja under time and memory limits.
 
 Jinja's sandbox stops attribute tricks but not endless loops or huge strings, so every piece of
-template Jinja (file contents, names, defaults, conditions, validators) runs in one short-lived
-worker process per call, with `RLIMIT_AS`, `RLIMIT_CPU` and a wall-clock timeout.
+template Jinja (file contents, names, defaults, conditions, validators) runs in a worker process
+with `RLIMIT_AS`, a CPU budget per request and a wall-clock timeout. By default each thread
+keeps one long-lived worker (:func:`shared_sandbox`), replaced when a render breaks its limits;
+a caller passing its own limits gets a worker of its own, closed after use.
 """
 
 from __future__ import annotations

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 from checks_support import CLEAN_SERVICE
+from evobot_cli_support import invoke_evobot
 from evobot_testing import build_file_tree, git_commit_all, git_init
-
-from bot.cli import main
 
 CONSUMER_CONFIG = (
     "template: https://example.invalid/templates.git\n"
@@ -19,12 +18,11 @@ CONSUMER_CONFIG = (
 
 
 def evobot(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["evobot", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    """Run ``evobot ARGS``; what it printed is printed again, for capsys."""
+    run = invoke_evobot(*args)
+    sys.stdout.write(run.stdout)
+    sys.stderr.write(run.stderr)
+    return run.exit_code
 
 
 def test_clean_tree_exits_0_and_planted_eval_exits_1(

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from evobot_cli_support import invoke_evobot
 from evobot_testing import build_file_tree, git_commit_all, git_init
-
-from bot.cli import main
 
 EVOBOT = Path(sys.executable).parent / "evobot"
 
@@ -34,17 +33,8 @@ def run_evobot(capsys: pytest.CaptureFixture[str], *args: str) -> Outcome:
     person would have seen.
     """
     capsys.readouterr()
-    old_argv = sys.argv
-    sys.argv = ["evobot", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old_argv
-    out, err = capsys.readouterr()
-    return Outcome(code, out, err)
+    run = invoke_evobot(*args)
+    return Outcome(run.code, run.stdout, run.stderr)
 
 
 def assert_clear_error(outcome: Outcome, *fragments: str) -> None:

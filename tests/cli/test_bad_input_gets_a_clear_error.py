@@ -4,6 +4,7 @@ where, a non-zero exit, and no traceback."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -235,7 +236,9 @@ def test_pr_open_names_the_unreachable_host(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    monkeypatch.setenv("EVOBOT_RETRY_BACKOFF", "0")  # retried as often as ever, without waiting
     port = _closed_port()
+    started = time.monotonic()
     outcome = run_evobot(
         capsys,
         "pr",
@@ -247,8 +250,19 @@ def test_pr_open_names_the_unreachable_host(
         "--base-url",
         f"http://127.0.0.1:{port}",
     )
-    assert_clear_error(outcome, f"127.0.0.1:{port}")
+    assert_clear_error(outcome, f"127.0.0.1:{port}", "after 5 attempts")
     assert "t0ken" not in outcome.stderr
+    assert time.monotonic() - started < 5.0  # the default backoff waits about 11 s in all
+
+
+@pytest.mark.parametrize("value", ["-1", "soon", "nan", "61"])
+def test_a_bad_retry_backoff_is_named(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "t0ken")
+    monkeypatch.setenv("EVOBOT_RETRY_BACKOFF", value)
+    outcome = run_evobot(capsys, "pr", "revert", "--repo", "o/r", "--pr", "3")
+    assert_clear_error(outcome, "EVOBOT_RETRY_BACKOFF", repr(value))
 
 
 def test_pr_open_names_a_bad_org_policy_before_calling_github(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from template_credentials_support import consumer_naming, listening, run_evobot
 
-from bot.cli._template_auth import template_http_headers
+from bot.pipeline.template_access import template_http_headers
 
 TOKEN = "ghs_TemplateTokenNeverSentAnywhere"
 ENCODED = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()

@@ -136,11 +136,11 @@ def test_an_os_error_no_command_expected_still_names_its_path(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The safety net in `bot.cli.main`: a read that slipped past its command's own handling.
-    from bot.cli import update
+    import bot.consumer
 
-    def refuse(root: Path) -> None:
-        raise PermissionError(13, "Permission denied", str(root / ".evobot.yml"))
+    def refuse(text: str | bytes, *, source: str) -> None:
+        raise PermissionError(13, "Permission denied", source)
 
-    monkeypatch.setattr(update, "load_consumer_config", refuse)
-    Path("svc").mkdir()
+    monkeypatch.setattr(bot.consumer, "parse_consumer_config", refuse)
+    build_file_tree(Path("svc"), {".evobot.yml": "template: x\n"})
     assert_clear_error(run_evobot(capsys, "update", "svc"), "svc/.evobot.yml", "Permission denied")

@@ -7,7 +7,6 @@ as the module ``conftest``, so a second one would shadow the shared helpers of t
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,17 +104,8 @@ class CliResult:
 
 def run_evobot(capsys: pytest.CaptureFixture[str], *args: str | Path) -> CliResult:
     """Run the real `evobot` entry point in-process; errors become exit codes, as for users."""
-    from bot.cli import main
+    from evobot_cli_support import invoke_evobot
 
     capsys.readouterr()
-    saved = sys.argv
-    sys.argv = ["evobot", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv = saved
-    out = capsys.readouterr()
-    return CliResult(code, out.out, out.err)
+    run = invoke_evobot(*args)
+    return CliResult(run.code, run.stdout, run.stderr)

@@ -14,9 +14,9 @@ import pytest
 from evobot_testing import build_file_tree, git_commit_all, git_init
 from evolution_helpers import run_evobot
 
-from bot.cli._template_auth import TOKEN_ENV, template_http_headers
 from bot.emulator import EmulatorHandle
 from bot.emulator.testing import running_emulator
+from bot.pipeline.template_access import TOKEN_ENV, template_http_headers
 
 TEMPLATE_V1 = {
     "template.yml": "name: greeter\nquestions:\n  name:\n    type: str\n    default: world\n",

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bot.cli.pr import evolve_remote
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.handle import EmulatorHandle
 from bot.emulator.testing import running_emulator
 from bot.forge import AppCredentials, BackoffPolicy, ForgeSettings, GitHubForge
+from bot.pipeline import EvolvePrOptions, EvolvePrResult, GitTemplateFetcher, evolve_pr
 
 MANIFEST = "name: svc\nquestions:\n  name:\n    type: str\n    default: demo\n"
 README_V1 = "# {{ name }}\n\nline 1\nline 2\nline 3\nline 4\nline 5\n"
@@ -92,10 +92,17 @@ def writes(counts: dict[str, int]) -> int:
 
 
 def open_pr(
-    forge: GitHubForge, tmp_path: Path, repo: str = "acme/svc1", **kwargs: Any
-) -> dict[str, Any]:
-    """Evolve ``repo`` through the forge and open/update its evolution PR."""
-    return evolve_remote(forge, repo, cache_dir=tmp_path / "template-cache", **kwargs)
+    forge: GitHubForge, tmp_path: Path, repo: str = "acme/svc1", **options: Any
+) -> EvolvePrResult:
+    """Evolve ``repo`` through the forge and open/update its evolution PR (``options``: the
+    fields of :class:`EvolvePrOptions`), on the forge's clock."""
+    return evolve_pr(
+        forge,
+        repo,
+        clock=forge.clock,
+        templates=GitTemplateFetcher(tmp_path / "template-cache"),
+        options=EvolvePrOptions(**options),
+    )
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from forge_helpers import emulated, open_pr
 
-from bot.cli.pr import CheckOptions
+from bot.pipeline import CheckOptions
 
 
 def test_a_template_change_with_eval_is_reported_as_blocking(tmp_path: Path) -> None:
@@ -17,9 +17,9 @@ def test_a_template_change_with_eval_is_reported_as_blocking(tmp_path: Path) -> 
         )
         opened = open_pr(forge, tmp_path, vcs_ref="main", checks=checks)
 
-        assert opened["action"] == "created"
-        assert opened["checks"]["passed"] is False
-        body = forge.get_pull("acme/svc1", opened["number"]).body
+        assert opened.action == "created"
+        assert opened.checks is not None and opened.checks.passed is False
+        body = forge.get_pull("acme/svc1", opened.number).body
         assert "**checks blocked**" in body
         assert "| validator |" in body
 
@@ -29,5 +29,5 @@ def test_a_clean_evolution_passes_its_checks(tmp_path: Path) -> None:
     with emulated(tmp_path / "emu") as (_emu, forge):
         opened = open_pr(forge, tmp_path, vcs_ref="v2", checks=checks)
 
-        assert opened["checks"] == {"passed": True, "reasons": opened["checks"]["reasons"]}
-        assert "checks passed" in forge.get_pull("acme/svc1", opened["number"]).body
+        assert opened.checks is not None and opened.checks.passed is True
+        assert "checks passed" in forge.get_pull("acme/svc1", opened.number).body

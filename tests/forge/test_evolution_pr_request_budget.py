@@ -15,7 +15,7 @@ def test_new_pr_within_four_writes_and_unchanged_rerun_within_three_requests(
         emu.reset_counters()
         first = open_pr(forge, tmp_path, vcs_ref="v2")
         opened = installation_requests(emu)
-        assert first["action"] == "created"
+        assert first.action == "created"
         assert writes(opened) <= 4, opened
         # Reading costs: the tarball, the open PRs, and the repo (no bot PR yet) -- 3.
         assert sum(opened.values()) <= 7, opened
@@ -23,13 +23,13 @@ def test_new_pr_within_four_writes_and_unchanged_rerun_within_three_requests(
         emu.reset_counters()
         again = open_pr(forge, tmp_path, vcs_ref="v2")
         rerun = installation_requests(emu)
-        assert again["action"] == "unchanged"
-        assert again["number"] == first["number"]
+        assert again.action == "unchanged"
+        assert again.number == first.number
         assert writes(rerun) == 0, rerun
         assert sum(rerun.values()) <= 3, rerun
-        assert emu.branch_sha("acme/svc1", "evobot/svc/v2") == first["commit"]
+        assert emu.branch_sha("acme/svc1", "evobot/svc/v2") == first.commit
 
-        pull = forge.get_pull("acme/svc1", first["number"])
+        pull = forge.get_pull("acme/svc1", first.number)
         assert pull.head_ref == "evobot/svc/v2"
         assert pull.base_ref == "main"
         assert pull.labels == ()  # found by branch prefix, not by label
@@ -45,5 +45,5 @@ def test_new_pr_within_four_writes_and_unchanged_rerun_within_three_requests(
 def test_nothing_to_change_opens_no_pr(tmp_path: Path) -> None:
     with emulated(tmp_path / "emu") as (emu, forge):
         result = open_pr(forge, tmp_path, vcs_ref="v1")
-        assert result["action"] == "no-change"
+        assert result.action == "no-change"
         assert emu.pulls("acme/svc1") == []

@@ -6,8 +6,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from bot.consumer import TemplateVersion
-from bot.forge import RecordingForge, branch_name, open_or_update_evolution_pr
-from bot.forge.evolution_pr import read_consumer, ref_component
+from bot.forge import RecordingForge
+from bot.pipeline.evolution_pr import (
+    branch_name,
+    open_or_update_evolution_pr,
+    read_consumer,
+    ref_component,
+)
 from bot.tree import File
 
 

@@ -9,7 +9,6 @@ import bot.forge
 from bot.forge import Forge, GitHubForge, RecordingForge, TokenCredentials
 
 EXPECTED = {
-    "EVOLUTION_LABELS",
     "AppCredentials",
     "BackoffPolicy",
     "CheckResult",
@@ -22,19 +21,14 @@ EXPECTED = {
     "ForgeSettings",
     "GitHubForge",
     "Pacer",
-    "PrOutcome",
     "PullRequest",
     "RecordingForge",
     "RepoInfo",
-    "RevertOutcome",
     "Snapshot",
     "SystemClock",
     "TokenCredentials",
     "TreeChange",
-    "branch_name",
     "credentials_from_env",
-    "open_or_update_evolution_pr",
-    "open_revert_pr",
     "scrub",
 }
 

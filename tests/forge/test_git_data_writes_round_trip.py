@@ -8,7 +8,7 @@ from pathlib import Path
 from forge_helpers import emulated
 
 from bot.forge import TreeChange
-from bot.forge.evolution_pr import tree_changes
+from bot.pipeline.evolution_pr import tree_changes
 from bot.tree import File
 
 

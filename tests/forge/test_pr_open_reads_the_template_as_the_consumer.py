@@ -12,12 +12,18 @@ from typing import Any
 import pytest
 from forge_helpers import MANIFEST, README_V1, make_forge
 
-from bot.cli._template_auth import TemplateAccess
-from bot.cli.pr import evolve_remote
 from bot.consumer import CONFIG_NAME
 from bot.emulator.handle import EmulatorHandle
 from bot.emulator.testing import running_emulator
 from bot.errors import TemplateSourceError
+from bot.forge import GitHubForge
+from bot.pipeline import (
+    EvolvePrOptions,
+    EvolvePrResult,
+    GitTemplateFetcher,
+    TemplateAccess,
+    evolve_pr,
+)
 
 SECRET = "beta's confidential line"
 
@@ -55,6 +61,23 @@ def _seed(**consumer_files: str) -> dict[str, Any]:
     }
 
 
+def open_evolution_pr(
+    forge: GitHubForge,
+    repo: str,
+    *,
+    access: TemplateAccess,
+    vcs_ref: str | None = None,
+    cache_dir: Path | None = None,
+) -> EvolvePrResult:
+    return evolve_pr(
+        forge,
+        repo,
+        clock=forge.clock,
+        templates=GitTemplateFetcher(cache_dir),
+        options=EvolvePrOptions(vcs_ref=vcs_ref, access=access),
+    )
+
+
 def _evobot_branches(emu: EmulatorHandle, repo: str) -> list[str]:
     return list(emu.emulator.git(repo).refs("refs/heads/evobot/"))
 
@@ -68,7 +91,9 @@ def test_a_private_template_of_another_installation_is_refused(tmp_path: Path) -
     with running_emulator(_seed(), tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         with pytest.raises(TemplateSourceError) as info:
-            evolve_remote(forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess())
+            open_evolution_pr(
+                forge, "acme/svc", cache_dir=tmp_path / "cache", access=TemplateAccess()
+            )
         message = info.value.diagnostics()
         assert "beta/secret-tpl cannot be read with acme/svc's own installation token" in message
         assert "EVOBOT_TEMPLATE_REPOS" in message
@@ -85,12 +110,14 @@ def test_the_cache_of_another_installation_is_no_way_around_the_check(tmp_path: 
         forge = make_forge(emu, write_interval=0)
         cache = tmp_path / "cache"
         # beta's own consumer fills the mirror and the checkout cache with the template.
-        opened = evolve_remote(forge, "beta/svc", cache_dir=cache, access=TemplateAccess())
-        assert opened["action"] == "created"
+        opened = open_evolution_pr(forge, "beta/svc", cache_dir=cache, access=TemplateAccess())
+        assert opened.action == "created"
         v2 = emu.emulator.git("beta/secret-tpl").resolve("v2")
         assert v2 is not None
         with pytest.raises(TemplateSourceError, match="own installation token"):
-            evolve_remote(forge, "acme/svc", vcs_ref=v2, cache_dir=cache, access=TemplateAccess())
+            open_evolution_pr(
+                forge, "acme/svc", vcs_ref=v2, cache_dir=cache, access=TemplateAccess()
+            )
         _nowhere_in_acme(emu)
 
 
@@ -98,10 +125,10 @@ def test_an_operator_listed_template_is_read_for_any_consumer(tmp_path: Path) ->
     with running_emulator(_seed(), tmp_path / "emu") as emu:
         forge = make_forge(emu, write_interval=0)
         shared = TemplateAccess(shared_repos=frozenset({"beta/secret-tpl"}))
-        result = evolve_remote(forge, "acme/svc", cache_dir=tmp_path / "cache", access=shared)
-        assert result["action"] == "created"
-        assert (result["from"], result["to"]) == ("v1", "v2")
-        assert emu.files("acme/svc", result["branch"])["app.py"] == b"print('v2')\n"
+        result = open_evolution_pr(forge, "acme/svc", cache_dir=tmp_path / "cache", access=shared)
+        assert result.action == "created"
+        assert (result.from_version, result.to_version) == ("v1", "v2")
+        assert emu.files("acme/svc", result.branch)["app.py"] == b"print('v2')\n"
         # The same through the environment, as the CLI and the service read it.
         assert TemplateAccess.from_env({"EVOBOT_TEMPLATE_REPOS": "Beta/Secret-Tpl, x/y"}).is_shared(
             "beta/secret-tpl"
@@ -129,7 +156,7 @@ def test_a_remote_consumer_cannot_name_a_local_path_or_another_host(tmp_path: Pa
         messages = {}
         for name in sources:
             with pytest.raises(TemplateSourceError) as info:
-                evolve_remote(forge, f"acme/{name}", access=TemplateAccess())
+                open_evolution_pr(forge, f"acme/{name}", access=TemplateAccess())
             messages[name] = info.value.diagnostics()
             assert _evobot_branches(emu, f"acme/{name}") == []
             assert "must be an https URL of a repository on an allowed host" in messages[name]

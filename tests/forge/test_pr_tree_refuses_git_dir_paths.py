@@ -12,8 +12,8 @@ from forge_helpers import emulated, installation_requests, writes
 
 from bot.consumer import TemplateVersion
 from bot.errors import RenderError
-from bot.forge import RecordingForge, TreeChange, open_or_update_evolution_pr
-from bot.forge.evolution_pr import read_consumer
+from bot.forge import RecordingForge, TreeChange
+from bot.pipeline.evolution_pr import open_or_update_evolution_pr, read_consumer
 from bot.tree import File
 
 

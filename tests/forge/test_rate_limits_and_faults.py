@@ -29,7 +29,7 @@ def test_secondary_rate_limit_answer_is_waited_out(tmp_path: Path) -> None:
         forge = make_forge(emu, write_interval=0.0)  # no pacing: provoke the limit
         emu.set_limits(secondary_per_minute=2)
         result = open_pr(forge, tmp_path, vcs_ref="v2")
-        assert result["action"] == "created"
+        assert result.action == "created"
         assert emu.secondary_limit_hits >= 1
         assert len(emu.pulls("acme/svc1")) == 1
 
@@ -39,7 +39,7 @@ def test_pacing_keeps_writes_under_the_secondary_limit(tmp_path: Path) -> None:
         forge = make_forge(emu, write_interval=16.0)  # under 4 writes a minute
         emu.set_limits(secondary_per_minute=4)
         result = open_pr(forge, tmp_path, vcs_ref="v2")
-        assert result["action"] == "created"
+        assert result.action == "created"
         assert emu.secondary_limit_hits == 0
         assert forge.pacer(INSTALLATION).waited >= 40  # four gaps of ~16 s, emulated
 
@@ -49,11 +49,11 @@ def test_five_percent_server_errors_still_succeed(tmp_path: Path) -> None:
         emu.inject(error_rate=0.05, only=r"/repos/")
         for n in range(1, 5):
             result = open_pr(forge, tmp_path, repo=f"acme/svc{n}", vcs_ref="v2")
-            assert result["action"] == "created"
+            assert result.action == "created"
             assert len(emu.pulls(f"acme/svc{n}")) == 1
         emu.fail_next(2, status=502, match=r"POST .*/git/trees")
         result = open_pr(forge, tmp_path, repo="acme/svc1", vcs_ref="v3")
-        assert result["action"] == "created"
+        assert result.action == "created"
         assert emu.injected_faults >= 2
 
 
@@ -62,7 +62,7 @@ def test_lost_pull_request_answer_is_found_not_duplicated(tmp_path: Path) -> Non
         # The PR is created; only the answer is lost on the way back.
         emu.fail_next(1, status=502, match=r"POST /repos/\{owner\}/\{repo\}/pulls$", after=True)
         result = open_pr(forge, tmp_path, vcs_ref="v2")
-        assert result["action"] == "created"
+        assert result.action == "created"
         assert emu.injected_faults == 1
         assert len(emu.pulls("acme/svc1")) == 1
         assert emu.counters["POST /repos/{owner}/{repo}/pulls"] == 1  # found, not re-sent

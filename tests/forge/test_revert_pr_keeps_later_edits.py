@@ -7,13 +7,13 @@ from pathlib import Path
 
 from forge_helpers import emulated, open_pr
 
-from bot.forge import open_revert_pr
+from bot.pipeline import revert_pr
 
 
 def test_revert_undoes_the_evolution_and_keeps_later_edits(tmp_path: Path) -> None:
     with emulated(tmp_path / "emu") as (emu, forge):
         evolution = open_pr(forge, tmp_path, vcs_ref="v2")
-        emu.merge("acme/svc1", evolution["number"])
+        emu.merge("acme/svc1", evolution.number)
         readme = emu.read_file("acme/svc1", "main", "README.md")
         assert readme is not None and b"line 4 (v2)" in readme
         emu.set_ci("acme/svc1", {"name": "ci", "always": "failure"})
@@ -31,9 +31,9 @@ def test_revert_undoes_the_evolution_and_keeps_later_edits(tmp_path: Path) -> No
         state = forge.commit_state("acme/svc1", head, branch="main")
         assert state.state == "failure"
 
-        outcome = open_revert_pr(forge, "acme/svc1", evolution["number"], state=state)
+        outcome = revert_pr(forge, "acme/svc1", evolution.number or 0, state=state)
         assert outcome.action == "created"
-        assert outcome.branch == f"evobot/revert/{evolution['number']}"
+        assert outcome.branch == f"evobot/revert/{evolution.number}"
         files = emu.files("acme/svc1", outcome.branch)
         assert b"line 1 (ours)" in files["README.md"]  # the later edit survives
         assert b"line 4 (v2)" not in files["README.md"]  # the evolution's change is gone

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from evobot_cli_support import invoke_evobot
 from evobot_testing import build_file_tree
 from scans_support import Corpus, build_corpus
-
-from bot.cli import main
 
 ONLY_SCANS = (
     "template: https://example.invalid/templates.git\n"
@@ -21,12 +20,11 @@ ONLY_SCANS = (
 
 
 def evobot(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
-    monkeypatch.setattr(sys, "argv", ["evobot", *args])
-    try:
-        main()
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
+    """Run ``evobot ARGS``; what it printed is printed again, for capsys."""
+    run = invoke_evobot(*args)
+    sys.stdout.write(run.stdout)
+    sys.stderr.write(run.stderr)
+    return run.exit_code
 
 
 def leaked(corpus: Corpus, output: str) -> list[str]:

@@ -15,17 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "forge"))
 
+from evobot_cli_support import invoke_evobot
 from forge_helpers import installation_requests, make_forge, seed, writes
 
-from bot.cli import app
-from bot.cli.pr import CheckOptions, evolve_remote
 from bot.emulator.clock import EmulatorClock
 from bot.emulator.handle import EmulatorHandle
 from bot.emulator.testing import running_emulator
+from bot.forge import GitHubForge
+from bot.pipeline import (
+    CheckOptions,
+    EvolvePrOptions,
+    EvolvePrResult,
+    GitTemplateFetcher,
+    evolve_pr,
+)
 
 
 def github_token() -> str:
@@ -66,19 +72,16 @@ def test_pr_open_blocks_and_writes_nothing(
     state = tmp_path / "emu"
     with running_emulator(seed_with_secret(token), state, clock=EmulatorClock(speed=200)) as emu:
         emu.reset_counters()
-        result = CliRunner().invoke(
-            app,
-            [
-                "pr",
-                "open",
-                "--repo",
-                "acme/svc1",
-                "--vcs-ref",
-                "v2",
-                "--json",
-                "--cache-dir",
-                str(tmp_path / "template-cache"),
-            ],
+        result = invoke_evobot(
+            "pr",
+            "open",
+            "--repo",
+            "acme/svc1",
+            "--vcs-ref",
+            "v2",
+            "--json",
+            "--cache-dir",
+            str(tmp_path / "template-cache"),
             env=cli_env(emu, tmp_path),
         )
         assert result.exit_code == 1, result.output
@@ -100,6 +103,18 @@ def test_pr_open_blocks_and_writes_nothing(
             assert token[4:20] not in text
 
 
+def evolve(
+    forge: GitHubForge, cache: Path, checks: CheckOptions, vcs_ref: str = "main"
+) -> EvolvePrResult:
+    return evolve_pr(
+        forge,
+        "acme/svc1",
+        clock=forge.clock,
+        templates=GitTemplateFetcher(cache),
+        options=EvolvePrOptions(vcs_ref=vcs_ref, checks=checks),
+    )
+
+
 def test_an_earlier_evolution_pr_is_left_as_it_was(tmp_path: Path) -> None:
     token = github_token()
     checks = CheckOptions(cache_path=tmp_path / "checks.sqlite")
@@ -107,24 +122,24 @@ def test_an_earlier_evolution_pr_is_left_as_it_was(tmp_path: Path) -> None:
         forge = make_forge(emu)
         cache = tmp_path / "template-cache"
         emu.push_commit("acme/tpl", "main", {"files/app.py": "print('main')\n"}, "clean change")
-        first = evolve_remote(forge, "acme/svc1", vcs_ref="main", cache_dir=cache, checks=checks)
-        assert first["action"] == "created"
-        head = emu.branch_sha("acme/svc1", first["branch"])
-        body = emu.pull("acme/svc1", first["number"])["body"]
+        first = evolve(forge, cache, checks)
+        assert first.action == "created"
+        head = emu.branch_sha("acme/svc1", first.branch)
+        body = emu.pull("acme/svc1", first.number)["body"]
 
         emu.push_commit(
             "acme/tpl", "main", {"files/deploy.env": f"GH_TOKEN={token}\n"}, "add a token"
         )
         emu.reset_counters()
-        again = evolve_remote(forge, "acme/svc1", vcs_ref="main", cache_dir=cache, checks=checks)
+        again = evolve(forge, cache, checks)
 
-        assert again["action"] == "blocked"
-        assert f"#{first['number']} from an earlier run was left as it was" in again["message"]
-        assert again["number"] == first["number"]
-        assert emu.branch_sha("acme/svc1", first["branch"]) == head
-        assert emu.pull("acme/svc1", first["number"])["body"] == body
+        assert again.action == "blocked"
+        assert f"#{first.number} from an earlier run was left as it was" in again.message
+        assert again.number == first.number
+        assert emu.branch_sha("acme/svc1", first.branch) == head
+        assert emu.pull("acme/svc1", first.number)["body"] == body
         assert writes(installation_requests(emu)) == 0
-        assert token not in json.dumps(again)
+        assert token not in json.dumps(again.to_json())
 
 
 def test_other_blocking_findings_still_open_the_pr(tmp_path: Path) -> None:
@@ -133,8 +148,6 @@ def test_other_blocking_findings_still_open_the_pr(tmp_path: Path) -> None:
     with running_emulator(seed(), tmp_path / "emu", clock=EmulatorClock(speed=200)) as emu:
         forge = make_forge(emu)
         emu.push_commit("acme/tpl", "main", {"files/app.py": "eval(input())\n"}, "eval")
-        opened = evolve_remote(
-            forge, "acme/svc1", vcs_ref="main", cache_dir=tmp_path / "tc", checks=checks
-        )
-        assert opened["action"] == "created"
-        assert opened["checks"]["passed"] is False
+        opened = evolve(forge, tmp_path / "tc", checks)
+        assert opened.action == "created"
+        assert opened.checks is not None and opened.checks.passed is False

@@ -4,7 +4,6 @@ person runs it (a module of its own: a second conftest.py would shadow tests/con
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,20 +28,11 @@ class Outcome:
 
 def run_evobot(capsys: pytest.CaptureFixture[str], *args: str | Path) -> Outcome:
     """Run the real `evobot` entry point in-process; errors become exit codes, as for users."""
-    from bot.cli import main
+    from evobot_cli_support import invoke_evobot
 
     capsys.readouterr()
-    saved = sys.argv
-    sys.argv = ["evobot", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    finally:
-        sys.argv = saved
-    out = capsys.readouterr()
-    return Outcome(code, out.out, out.err)
+    run = invoke_evobot(*args)
+    return Outcome(run.code, run.stdout, run.stderr)
 
 
 def write_template(

@@ -9,15 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from evobot_cli_support import invoke_evobot
 from evobot_testing import build_file_tree, git_commit_all, git_init
-from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.cli import render as render_cli
 from bot.consumer import load_consumer_config
-from bot.errors import EvobotError
-
-runner = CliRunner()
 
 
 def _template_repo(root: Path) -> tuple[Path, str]:
@@ -46,8 +41,8 @@ def _template_repo(root: Path) -> tuple[Path, str]:
 def test_render_writes_files_and_consumer_config(tmp_path: Path) -> None:
     repo, commit = _template_repo(tmp_path / "tpl")
     dest = tmp_path / "consumer"
-    result = runner.invoke(
-        app, ["render", str(repo), str(dest), "--data", "service_name=shop", "-d", "port=9000"]
+    result = invoke_evobot(
+        "render", str(repo), str(dest), "--data", "service_name=shop", "-d", "port=9000"
     )
     assert result.exit_code == 0, result.output
     assert "Rendered svc v1.2.0" in result.output
@@ -66,18 +61,15 @@ def test_render_json_output_and_data_file(tmp_path: Path) -> None:
     repo, commit = _template_repo(tmp_path / "tpl")
     data_file = tmp_path / "answers.yml"
     data_file.write_text("service_name: api\nmetrics: true\nport: 1\n")
-    result = runner.invoke(
-        app,
-        [
-            "render",
-            repo.as_uri(),
-            str(tmp_path / "out"),
-            "--data-file",
-            str(data_file),
-            "--data",
-            "port=81",
-            "--json",
-        ],
+    result = invoke_evobot(
+        "render",
+        repo.as_uri(),
+        str(tmp_path / "out"),
+        "--data-file",
+        str(data_file),
+        "--data",
+        "port=81",
+        "--json",
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
@@ -107,12 +99,12 @@ def test_missing_answers_without_a_terminal_fail_naming_them(tmp_path: Path) -> 
 
 def test_invalid_answer_and_unknown_key(tmp_path: Path) -> None:
     repo, _commit = _template_repo(tmp_path / "tpl")
-    result = runner.invoke(app, ["render", str(repo), str(tmp_path / "a"), "-d", "service_name=X"])
-    assert isinstance(result.exception, EvobotError)
-    assert "service_name: must match the regex" in result.exception.message
+    result = invoke_evobot("render", str(repo), str(tmp_path / "a"), "-d", "service_name=X")
+    assert result.exit_code == 1, result.output
+    assert "service_name: must match the regex" in result.message
     assert not (tmp_path / "a").exists()
-    result = runner.invoke(
-        app, ["render", str(repo), str(tmp_path / "b"), "-d", "service_name=ok", "-d", "colour=red"]
+    result = invoke_evobot(
+        "render", str(repo), str(tmp_path / "b"), "-d", "service_name=ok", "-d", "colour=red"
     )
     assert result.exit_code == 0, result.output
     assert "no question asks for colour" in result.stderr
@@ -123,9 +115,9 @@ def test_render_error_writes_nothing(tmp_path: Path) -> None:
     build_file_tree(repo, {"files/zz_broken.txt.jinja": "{{ oops }}\n"})
     git_commit_all(repo, "broken", tag="v1.3.0")
     dest = tmp_path / "consumer"
-    result = runner.invoke(app, ["render", str(repo), str(dest), "-d", "service_name=x"])
-    assert isinstance(result.exception, EvobotError)
-    assert "files/zz_broken.txt.jinja:1: 'oops' is undefined" in result.exception.message
+    result = invoke_evobot("render", str(repo), str(dest), "-d", "service_name=x")
+    assert result.exit_code == 1, result.output
+    assert "files/zz_broken.txt.jinja:1: 'oops' is undefined" in result.message
     assert not dest.exists()
 
 
@@ -134,15 +126,15 @@ def test_occupied_destination_is_refused_unless_forced(tmp_path: Path) -> None:
     dest = tmp_path / "consumer"
     build_file_tree(dest, {"NOTES.md": "my own notes\n"})
     args = ["render", str(repo), str(dest), "-d", "service_name=x"]
-    result = runner.invoke(app, args)
-    assert isinstance(result.exception, EvobotError)
-    assert "not empty" in result.exception.message
-    result = runner.invoke(app, [*args, "--force"])
+    result = invoke_evobot(*args)
+    assert result.exit_code == 1, result.output
+    assert "not empty" in result.message
+    result = invoke_evobot(*args, "--force")
     assert result.exit_code == 0, result.output
     assert (dest / "NOTES.md").read_text() == "my own notes\n"  # skip_if_exists
     assert (dest / "x" / "app.py").is_file()
-    result = runner.invoke(app, args)
-    assert "evobot update" in (result.exception.hint or "")  # type: ignore[union-attr]
+    result = invoke_evobot(*args)
+    assert "evobot update" in result.message
 
 
 def test_subdir_and_vcs_ref_options(tmp_path: Path) -> None:
@@ -152,8 +144,8 @@ def test_subdir_and_vcs_ref_options(tmp_path: Path) -> None:
     build_file_tree(repo, {"t/files/v.txt.jinja": "two\n"})
     git_commit_all(repo, "two", tag="2.0.0")
     dest = tmp_path / "c"
-    result = runner.invoke(
-        app, ["render", str(repo), str(dest), "--subdir", "t", "--vcs-ref", "1.0.0", "--json"]
+    result = invoke_evobot(
+        "render", str(repo), str(dest), "--subdir", "t", "--vcs-ref", "1.0.0", "--json"
     )
     assert result.exit_code == 0, result.output
     assert (dest / "v.txt").read_text() == "one\n"
@@ -168,12 +160,13 @@ def test_subdir_and_vcs_ref_options(tmp_path: Path) -> None:
 def test_terminal_prompts_for_missing_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # CliRunner cannot be a terminal; the one check for it is replaced, the prompts are real.
-    monkeypatch.setattr(render_cli, "_interactive", lambda: True)
+    # Typed at a terminal: the prompts are real.
     repo, _commit = _template_repo(tmp_path / "tpl")
     dest = tmp_path / "consumer"
     # service_name: invalid first, then valid; port: default; metrics: yes.
-    result = runner.invoke(app, ["render", str(repo), str(dest)], input="Bad Name\nshop\n\ny\n")
+    result = invoke_evobot(
+        "render", str(repo), str(dest), input="Bad Name\nshop\n\ny\n", terminal=True
+    )
     assert result.exit_code == 0, result.output
     assert "must match the regex" in result.stderr
     assert "Python package name" in result.stderr
@@ -188,7 +181,7 @@ def test_terminal_prompts_for_missing_answers(
 def test_render_records_provenance_that_verify_accepts(tmp_path: Path) -> None:
     repo, commit = _template_repo(tmp_path / "tpl")
     dest = tmp_path / "consumer"
-    rendered = runner.invoke(app, ["render", str(repo), str(dest), "-d", "service_name=shop"])
+    rendered = invoke_evobot("render", str(repo), str(dest), "-d", "service_name=shop")
     assert rendered.exit_code == 0, rendered.output
 
     statement = json.loads((dest / ".evobot" / "provenance.json").read_text())
@@ -196,7 +189,7 @@ def test_render_records_provenance_that_verify_accepts(tmp_path: Path) -> None:
     assert params["commit"] == commit
     assert "shop/app.py" in {s["name"] for s in statement["subject"]}
 
-    verified = runner.invoke(app, ["verify", str(dest), "--json"])
+    verified = invoke_evobot("verify", str(dest), "--json")
     assert verified.exit_code == 0, verified.output
     (dest / "shop" / "app.py").write_text("PORT = 1\n")  # a consumer edit is not tampering
-    assert runner.invoke(app, ["verify", str(dest)]).exit_code == 0
+    assert invoke_evobot("verify", str(dest)).exit_code == 0

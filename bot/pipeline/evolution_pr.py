@@ -1,9 +1,10 @@
-"""Evolution and revert PRs over the Forge port, in as few requests as possible.
+"""Writing an evolution PR over the Forge port, in as few requests as possible.
 
-A new evolution PR costs four requests (tree, commit, branch, PR; labels only when a policy asks
-for them) after the consumer has been read; an unchanged re-run costs none beyond reading,
-because the PR body's hidden marker says which change the branch already carries. Human commits
-on the bot's branch stop the bot from force-pushing until someone asks for ``/evobot recreate``.
+A new evolution PR costs four requests (tree, commit, branch, PR; a fifth, the labels, only when
+the consumer's or the organisation's policy asks for them) after the consumer has been read; an
+unchanged re-run costs none beyond reading, because the PR body's hidden marker says which
+change the branch already carries. Human commits on the bot's branch stop the bot from
+force-pushing until someone asks for ``/evobot recreate``.
 """
 
 from __future__ import annotations
@@ -15,31 +16,26 @@ from typing import Literal
 
 import structlog
 
-from bot.errors import ForgeError
-from bot.evolution import Evolution, merge_trees
-from bot.forge.markers import PrMarker, change_digest, comment_marker, with_pr_marker
-from bot.forge.port import CommitState, Forge, PullRequest, RepoInfo, Snapshot, TreeChange
-from bot.tree import File, Tree, is_binary, refuse_git_dir
+from bot.evolution import Evolution
+from bot.forge.port import Forge, PullRequest, RepoInfo, Snapshot, TreeChange
+from bot.pipeline.markers import PrMarker, change_digest, comment_marker, with_pr_marker
+from bot.tree import File, is_binary, refuse_git_dir
 
 __all__ = [
-    "EVOLUTION_LABELS",
-    "REVERT_LABELS",
     "ConsumerState",
     "PrOutcome",
-    "RevertOutcome",
     "branch_name",
     "diff_trees",
+    "digest_of",
     "open_or_update_evolution_pr",
-    "open_revert_pr",
     "read_consumer",
     "ref_component",
     "tree_changes",
+    "write_commit",
 ]
 
 log = structlog.get_logger(__name__)
 
-EVOLUTION_LABELS = ("evobot", "evolution")
-REVERT_LABELS = ("evobot", "revert")
 HUMAN_COMMITS = "human-commits"
 
 _UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
@@ -106,7 +102,7 @@ def tree_changes(
     return changes, binary
 
 
-def _digest_of(diff: Mapping[str, File | None]) -> str:
+def digest_of(diff: Mapping[str, File | None]) -> str:
     as_changes: dict[str, TreeChange] = {}
     blobs: dict[str, bytes] = {}
     for path, f in diff.items():
@@ -161,7 +157,7 @@ def _base_tree(forge: Forge, snapshot: Snapshot) -> str:
     return forge.get_commit(snapshot.repo, snapshot.commit_sha).tree_sha
 
 
-def _write_commit(
+def write_commit(
     forge: Forge, snapshot: Snapshot, diff: Mapping[str, File | None], message: str
 ) -> str:
     changes, _ = tree_changes(forge, snapshot.repo, diff)
@@ -208,7 +204,7 @@ def open_or_update_evolution_pr(
     diff = diff_trees(snapshot.tree, evolution.tree)
     if not diff:
         return PrOutcome("no-change", branch, f"{repo.full_name} is up to date with {version}")
-    digest = _digest_of(diff)
+    digest = digest_of(diff)
     message = (
         f"evobot: update {name} to {version}\n\n"
         f"Template: {evolution.template.source} at {evolution.template.commit}\n"
@@ -245,7 +241,7 @@ def open_or_update_evolution_pr(
                 existing.html_url,
                 existing.head_sha,
             )
-        commit = _write_commit(forge, snapshot, diff, message)
+        commit = write_commit(forge, snapshot, diff, message)
         forge.update_branch(repo.full_name, branch, commit, force=True)
         new_marker = PrMarker(branch, commit, snapshot.commit_sha, digest, name, version)
         forge.update_pull(
@@ -268,7 +264,7 @@ def open_or_update_evolution_pr(
             superseded,
         )
 
-    commit = _write_commit(forge, snapshot, diff, message)
+    commit = write_commit(forge, snapshot, diff, message)
     if not forge.create_branch(repo.full_name, branch, commit):
         # Left over from a closed PR: the branch is the bot's, so it may be reset.
         forge.update_branch(repo.full_name, branch, commit, force=True)
@@ -303,169 +299,3 @@ def _supersede(
         forge.update_pull(repo, pull.number, state="closed")
         closed.append(pull.number)
     return tuple(closed)
-
-
-@dataclass(frozen=True)
-class RevertOutcome:
-    """What happened to the revert PR of one merged evolution PR."""
-
-    action: Literal["created", "updated", "unchanged", "blocked", "no-change"]
-    branch: str
-    message: str
-    number: int | None = None
-    url: str | None = None
-    reverted: tuple[str, ...] = ()
-    conflicts: tuple[str, ...] = ()
-    state: CommitState | None = None
-    state_unknown: str | None = None
-
-
-def _revert_body(
-    evolution_pr: PullRequest,
-    reverted: Sequence[str],
-    conflicts: Sequence[str],
-    state: CommitState | None,
-    state_unknown: str | None = None,
-) -> str:
-    lines = [
-        f"Reverts the evolution in #{evolution_pr.number} ({evolution_pr.title}).",
-        "",
-        "Each file the evolution touched was merged back three ways (evolution result as base, "
-        "the current default branch as ours, the pre-evolution content as theirs), so edits "
-        "made since the evolution stay.",
-        "",
-    ]
-    if state is not None and state.failing:
-        lines.append("### Failing checks")
-        for check in state.failing:
-            link = f"[{check.name}]({check.url})" if check.url else check.name
-            lines.append(f"- {link} ({check.conclusion or check.state}) on `{state.sha[:12]}`")
-        lines.append("")
-    elif state_unknown is not None:
-        lines.append("### Checks")
-        lines.append(f"Status unknown: {state_unknown}")
-        lines.append("")
-    if conflicts:
-        lines.append("### Conflicts to resolve")
-        lines.append("These files changed both in the evolution and since; they carry markers:")
-        lines.extend(f"- `{path}`" for path in conflicts)
-        lines.append("")
-    lines.append(f"### Files reverted ({len(reverted)})")
-    lines.extend(f"- `{path}`" for path in reverted[:200])
-    if len(reverted) > 200:
-        lines.append(f"- … and {len(reverted) - 200} more")
-    lines.append("")
-    lines.append(comment_marker("revert", evolution_pr.number))
-    return "\n".join(lines)
-
-
-def _read_state(forge: Forge, repo: str, sha: str) -> tuple[CommitState | None, str | None]:
-    """The commit's checks for the body, or why they are unknown: the read only informs."""
-    try:
-        return forge.commit_state(repo, sha), None
-    except ForgeError as exc:
-        log.warning("forge.revert_state_unknown", repo=repo, sha=sha, status=exc.status)
-        return None, f"the checks of `{sha[:12]}` could not be read ({exc.message})"
-
-
-def open_revert_pr(
-    forge: Forge,
-    repo: str,
-    number: int,
-    *,
-    state: CommitState | None = None,
-    read_state: bool = False,
-    labels: Sequence[str] = (),
-) -> RevertOutcome:
-    """Open (or update) ``evobot/revert/<number>`` reverting a merged evolution PR's changes.
-
-    The revert targets the evolution PR's base branch, read at one commit (the tarball names
-    it), so the tree, the checks and the new commit's parent all agree. ``state`` is that
-    commit's checks if the caller has them; ``read_state`` reads them (2 requests), and a
-    failed read only makes the body say the status is unknown. A re-run over unchanged
-    content finds its PR by branch and writes nothing, like evolution PRs. ``labels`` (e.g.
-    :data:`REVERT_LABELS`) cost one more write and are only added when asked for.
-    """
-    pull = forge.get_pull(repo, number)
-    if not pull.merged:
-        raise ForgeError(f"{repo}#{number} is not merged; there is nothing to revert")
-    marker = PrMarker.parse(pull.body)
-    if marker is not None:
-        evolved, before = marker.head, marker.base
-    elif pull.merge_commit_sha:
-        evolved = pull.merge_commit_sha
-        parents = forge.get_commit(repo, evolved).parents
-        if not parents:
-            raise ForgeError(f"{repo}#{number}: its merge commit has no parent")
-        before = parents[0]
-    else:
-        raise ForgeError(f"{repo}#{number} records neither evobot's commit nor a merge commit")
-    base_branch = pull.base_ref or forge.get_repository(repo).default_branch
-    current = forge.read_tree(repo, base_branch)
-    evolved_tree = forge.read_tree(repo, evolved).tree
-    before_tree = forge.read_tree(repo, before).tree
-    touched = diff_trees(before_tree, evolved_tree)
-    base: Tree = {p: evolved_tree[p] for p in touched if p in evolved_tree}
-    theirs: Tree = {p: before_tree[p] for p in touched if p in before_tree}
-    merged = merge_trees(base, theirs, current.tree, template_label=f"before #{number}")
-    diff = diff_trees(current.tree, merged.tree)
-    branch = f"evobot/revert/{number}"
-    if not diff:
-        return RevertOutcome("no-change", branch, f"the changes of #{number} are already gone")
-    digest = _digest_of(diff)
-    reverted = tuple(sorted(diff))
-    existing = forge.find_pull(repo, branch)
-    if existing is not None and existing.state != "open":
-        existing = None
-    unknown: str | None = None
-    if state is None and read_state:
-        state, unknown = _read_state(forge, repo, current.commit_sha)
-    title = f"evobot: revert #{number} ({pull.title})"
-    body = _revert_body(pull, reverted, merged.conflicts, state, unknown)
-
-    def outcome(action: str, message: str, pr: PullRequest) -> RevertOutcome:
-        return RevertOutcome(
-            action,  # type: ignore[arg-type]
-            branch,
-            message,
-            pr.number,
-            pr.html_url,
-            reverted,
-            merged.conflicts,
-            state,
-            unknown,
-        )
-
-    if existing is not None:
-        old = PrMarker.parse(existing.body)
-        # A revert PR without a marker predates them; evobot always force-pushed those.
-        if old is not None and old.head != existing.head_sha:
-            return outcome(
-                "blocked",
-                f"#{existing.number} has commits evobot did not write; not force-pushing",
-                existing,
-            )
-        if old is not None and old.digest == digest:
-            wanted = with_pr_marker(body, old)
-            if existing.title != title or existing.body != wanted:
-                forge.update_pull(repo, existing.number, title=title, body=wanted)
-            return outcome("unchanged", f"#{existing.number} already reverts #{number}", existing)
-    commit = _write_commit(
-        forge,
-        current,
-        diff,
-        f"evobot: revert #{number}\n\nReverts the evolution commit {evolved}.\n",
-    )
-    new_marker = PrMarker(branch, commit, current.commit_sha, digest, "revert", str(number))
-    body = with_pr_marker(body, new_marker)
-    if existing is not None:
-        forge.update_branch(repo, branch, commit, force=True)
-        forge.update_pull(repo, existing.number, title=title, body=body)
-        return outcome("updated", f"#{existing.number} updated", existing)
-    if not forge.create_branch(repo, branch, commit):
-        # Left over from a closed revert PR: the branch is the bot's, so it may be reset.
-        forge.update_branch(repo, branch, commit, force=True)
-    created = forge.create_pull(repo, title=title, body=body, head=branch, base=base_branch)
-    if labels:
-        forge.add_labels(repo, created.number, list(labels))
-    return outcome("created", f"opened #{created.number}", created)
