@@ -20,13 +20,18 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 import yaml
-from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import Field
 
-from bot.checks._toml import load_toml
+from bot.checks._projects import (
+    Projects,
+    import_names_for,
+    installed_top_levels_digest,
+    parse_projects,
+)
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
     memory_ceiling,
+    not_analysed_for_target,
     out_of_memory,
     split_by_size,
 )
@@ -34,48 +39,17 @@ from bot.checks.options import CheckerOptions, SubprocessOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["ValidatorChecker", "ValidatorOptions", "clear_parse_memo", "import_names_for"]
+__all__ = [
+    "ValidatorChecker",
+    "ValidatorOptions",
+    "clear_parse_memo",
+    "import_names_for",
+]
 
 _DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 # JSON dialects that allow comments; they are not meant for a strict JSON parser.
 _JSONC_NAMES = ("tsconfig.json", "jsconfig.json", "devcontainer.json", ".eslintrc.json")
 
-# Distribution names whose import name is not the normalised distribution name.
-_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
-    "attrs": ("attr", "attrs"),
-    "beautifulsoup4": ("bs4",),
-    "dnspython": ("dns",),
-    "email-validator": ("email_validator",),
-    "faiss-cpu": ("faiss",),
-    "google-cloud-storage": ("google",),
-    "grpcio": ("grpc",),
-    "ipython": ("IPython",),
-    "msgpack-python": ("msgpack",),
-    "mysqlclient": ("MySQLdb",),
-    "opencv-python": ("cv2",),
-    "opencv-python-headless": ("cv2",),
-    "pillow": ("PIL",),
-    "protobuf": ("google",),
-    "psycopg-binary": ("psycopg",),
-    "psycopg2-binary": ("psycopg2",),
-    "pydantic-settings": ("pydantic_settings",),
-    "pygithub": ("github",),
-    "pyjwt": ("jwt",),
-    "pymupdf": ("fitz",),
-    "pyopenssl": ("OpenSSL",),
-    "python-dateutil": ("dateutil",),
-    "python-dotenv": ("dotenv",),
-    "python-jose": ("jose",),
-    "python-json-logger": ("pythonjsonlogger",),
-    "python-multipart": ("multipart", "python_multipart"),
-    "pytest-asyncio": ("pytest_asyncio",),
-    "pyyaml": ("yaml",),
-    "pyzmq": ("zmq",),
-    "scikit-image": ("skimage",),
-    "scikit-learn": ("sklearn",),
-    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
-    "typing-extensions": ("typing_extensions",),
-}
 # Packages that well-known distributions always install: importing them without declaring them
 # works, but only as long as the declaring package keeps depending on them (a low finding).
 _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
@@ -98,24 +72,6 @@ _PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), (
 
 _TEST_PARTS = ("tests", "test", "testing")
 _SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
-
-
-def import_names_for(distribution: str) -> tuple[str, ...]:
-    """The top-level import names a distribution (a PEP 508 name) most likely provides."""
-    norm = re.sub(r"[-_.]+", "-", distribution).lower()
-    if norm.startswith("types-"):
-        return ()
-    if norm in _IMPORT_NAMES:
-        return _IMPORT_NAMES[norm]
-    names = {norm.replace("-", "_")}
-    for prefix, name in _PREFIX_IMPORTS:
-        if norm.startswith(prefix):
-            names.add(name)
-    if norm.startswith("python-"):
-        names.add(norm.removeprefix("python-").replace("-", "_"))
-    if norm.startswith("py") and norm.endswith("-binary"):
-        names.add(norm.removesuffix("-binary").replace("-", "_"))
-    return tuple(sorted(names))
 
 
 def _is_test_path(path: str) -> bool:
@@ -142,77 +98,37 @@ class _Import:
 class _TreeFacts:
     """What the import stage reads from the rest of the tree, computed once per tree."""
 
-    has_manifest: bool
-    declared: frozenset[str]  # lower-cased import names of declared dependencies
-    brought: Mapping[str, str]  # import name -> the declared import name that brings it
+    projects: Projects  # per project: declared dependencies, target Python
     top_level: frozenset[str]  # importable top-level names of the tree's own modules
     files: frozenset[str]  # every path (for relative imports and sibling modules)
     dirs: frozenset[str]
 
+    def declared(self, path: str) -> frozenset[str]:
+        """Lower-cased import names declared by the projects enclosing ``path``."""
+        return self.projects.declared(path)
 
-def _declared_dependencies(tree: Mapping[str, File]) -> tuple[bool, set[str]]:
-    reqs: list[str] = []
-    has = False
-    pyproject = tree.get("pyproject.toml")
-    if pyproject is not None:
-        data = load_toml(pyproject.data) or {}
-        has = True
-        project = data.get("project") or {}
-        reqs += [r for r in project.get("dependencies") or [] if isinstance(r, str)]
-        for group in (project.get("optional-dependencies") or {}).values():
-            reqs += [r for r in group or [] if isinstance(r, str)]
-        for group in (data.get("dependency-groups") or {}).values():
-            reqs += [r for r in group or [] if isinstance(r, str)]
-        poetry = (data.get("tool") or {}).get("poetry") or {}
-        reqs += [str(name) for name in poetry.get("dependencies") or {}]
-        for group in (poetry.get("group") or {}).values():
-            reqs += [str(name) for name in (group or {}).get("dependencies") or {}]
-        if isinstance(project.get("name"), str):
-            reqs.append(project["name"])
-    for path, f in tree.items():
-        if "/" not in path and re.fullmatch(r"requirements[\w.-]*\.(txt|in)", path):
-            has = True
-            for raw in f.data.decode("utf-8", "replace").splitlines():
-                line = raw.split("#", 1)[0].strip()
-                if line and not line.startswith("-"):
-                    reqs.append(line)
-    names: set[str] = set()
-    for req in reqs:
-        try:
-            dist = Requirement(req).name
-        except InvalidRequirement:
-            dist = re.split(r"[\s\[<>=!~;@]", req.strip(), maxsplit=1)[0]
-        if dist and dist.lower() != "python":
-            names.update(n.lower() for n in import_names_for(dist))
-    return has, names
+    def brought(self, path: str) -> Mapping[str, str]:
+        """Import name -> the declared import name that brings it, for ``path``."""
+        return _brought(self.declared(path))
+
+
+@functools.lru_cache(maxsize=256)
+def _brought(declared: frozenset[str]) -> Mapping[str, str]:
+    brought: dict[str, str] = {}
+    for name in sorted(declared):
+        for extra in _ALWAYS_BRINGS.get(name, ()):
+            brought.setdefault(extra, name)
+    return brought
 
 
 def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
-    has, declared = _declared_dependencies(tree)
-    top: set[str] = set()
+    projects = parse_projects(tree)
     dirs: set[str] = set()
     for path in tree:
         parts = path.split("/")
         for i in range(1, len(parts)):
             dirs.add("/".join(parts[:i]))
-        if not path.endswith((".py", ".pyi")) and not path.endswith((".so", ".pyd")):
-            continue
-        for root in ("", "src/", "lib/"):
-            if root and not path.startswith(root):
-                continue
-            rest = path[len(root) :].split("/")
-            first = rest[0]
-            if len(rest) == 1:
-                first = first.split(".", 1)[0]
-            if first.isidentifier():
-                top.add(first)
-    brought: dict[str, str] = {}
-    for name in sorted(declared):
-        for extra in _ALWAYS_BRINGS.get(name, ()):
-            brought.setdefault(extra, name)
-    return _TreeFacts(
-        has, frozenset(declared), brought, frozenset(top), frozenset(tree), frozenset(dirs)
-    )
+    return _TreeFacts(projects, projects.top_level, frozenset(tree), frozenset(dirs))
 
 
 def _collect_imports(module: ast.Module) -> list[_Import]:
@@ -233,10 +149,13 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
             body_guarded = guarded or bool(
                 catches & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
             )
-            for stmt in node.body:
+            # The fallback after `except ImportError:` and the `else:` that runs only when
+            # the guarded import worked are optional too (`import simplejson` falling back
+            # to `BaseHTTPServer` on Python 2).
+            for stmt in [*node.body, *node.handlers, *node.orelse]:
                 visit(stmt, body_guarded)
-            for part in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(part, guarded)
+            for stmt in node.finalbody:
+                visit(stmt, guarded)
             return
         if isinstance(node, ast.If):
             test = ast.unparse(node.test)
@@ -256,7 +175,15 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
             visit(child, guarded)
 
     visit(module, False)
-    return found
+    # A module the file imports under a guard somewhere is optional everywhere in it
+    # (`if has_simplejson: from simplejson import JSONDecodeError`).
+    optional = {imp.module.split(".", 1)[0] for imp in found if imp.guarded and not imp.level}
+    return [
+        imp
+        if imp.guarded or imp.level or imp.module.split(".", 1)[0] not in optional
+        else _Import(imp.line, imp.level, imp.module, imp.names, True)
+        for imp in found
+    ]
 
 
 def _script_dirs(path: str, facts: _TreeFacts) -> list[str]:
@@ -316,13 +243,14 @@ def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
         return "local"
     if _sibling_exists(_script_dirs(path, facts), top, facts):
         return "sibling"
-    if top.lower() in facts.declared:
+    if top.lower() in facts.declared(path):
         return "declared"
     if imp.guarded:
         return "guarded"
-    if top.lower() in facts.brought:
-        return f"transitive:{facts.brought[top.lower()]}"
-    return "missing" if facts.has_manifest else "missing-no-manifest"
+    brought = facts.brought(path)
+    if top.lower() in brought:
+        return f"transitive:{brought[top.lower()]}"
+    return "missing" if facts.projects.has_manifest(path) else "missing-no-manifest"
 
 
 def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -> Iterator[Finding]:
@@ -352,20 +280,43 @@ def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -
             )
         elif how.startswith("missing"):
             top = imp.module.split(".", 1)[0]
+            nearest = facts.projects.chain(path)
+            manifest = f"{nearest[0].root}/" if nearest and nearest[0].root else ""
             where = (
-                "in pyproject.toml or requirements*.txt"
+                f"of the project at {manifest or 'the root'} (its pyproject.toml, setup.py, "
+                "setup.cfg or requirements files)"
                 if how == "missing"
-                else "(the tree has no pyproject.toml or requirements*.txt)"
+                else "(the tree has no pyproject.toml, setup.py or requirements*.txt)"
             )
+            optional = _optional_code(path, facts)
             yield Finding(
                 checker=ValidatorChecker.name,
                 rule="unresolved-import",
-                severity=Severity.HIGH,
+                severity=Severity.LOW if optional else Severity.HIGH,
                 path=path,
                 line=imp.line,
                 message=f"`{top}` is not in the standard library, not a module of this tree, "
-                f"and not a declared dependency {where}",
+                f"and not a declared dependency {where}"
+                + (
+                    "; low: documentation, example or script code without requirements of its own"
+                    if optional
+                    else ""
+                ),
             )
+
+
+def _optional_code(path: str, facts: _TreeFacts) -> bool:
+    """Documentation, example or script code without requirements of its own: an import
+    missing there is reported low, never blocking by default."""
+    projects = facts.projects
+    return projects.optional_code(path) and not projects.own_requirements(path)
+
+
+def _needs_newer_python(path: str, facts: _TreeFacts) -> tuple[int, int] | None:
+    """The project's target Python, when it is newer than the one evobot runs on (so this
+    interpreter's parser may refuse syntax that is valid for the target)."""
+    target = facts.projects.target(path)
+    return target if target is not None and target > sys.version_info[:2] else None
 
 
 class _Qualifier:
@@ -655,7 +606,7 @@ class ValidatorChecker(Checker):
     """Syntax, AST rules, imports, security patterns, data-file syntax, and optionally mypy."""
 
     name: ClassVar[str] = "validator"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     options_model: ClassVar[type[CheckerOptions]] = ValidatorOptions
 
     def __init__(self) -> None:
@@ -668,7 +619,12 @@ class ValidatorChecker(Checker):
     def config_digest(self, ctx: CheckContext) -> str:
         options = ctx.options_as(ValidatorOptions)
         # The standard library's module names differ between Python versions.
-        facts = {**options.model_dump(mode="json"), "python": list(sys.version_info[:2])}
+        facts = {
+            **options.model_dump(mode="json"),
+            "python": list(sys.version_info[:2]),
+            # distribution -> import names read from installed metadata
+            "installed": installed_top_levels_digest(),
+        }
         if options.types:
             facts["mypy"] = _mypy_version()
         blob = json.dumps(facts, sort_keys=True).encode()
@@ -682,7 +638,7 @@ class ValidatorChecker(Checker):
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
         if not path.endswith((".py", ".pyi")):
             return ()
-        deps = [p for p in ctx.tree if p == "pyproject.toml" or p.startswith("requirements")]
+        deps = [p for p in ctx.tree if _is_manifest(p)]
         # The imports stage reads which modules exist; mypy reads them all.
         deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
         return sorted(set(deps))
@@ -706,6 +662,8 @@ class ValidatorChecker(Checker):
         resolved: list[tuple[str, bool, bool, bool, str]] = []
         dirs = _script_dirs(path, facts)
         identifiers, levels = _scan(data)
+        declared = facts.declared(path)
+        brought = facts.brought(path)
         for token in identifiers:
             sibling = _sibling_exists(dirs, token, facts)
             low = token.lower()
@@ -713,8 +671,8 @@ class ValidatorChecker(Checker):
                 token,
                 token in facts.top_level,
                 sibling,
-                low in facts.declared,
-                facts.brought.get(low, ""),
+                low in declared,
+                brought.get(low, ""),
             )
             if any(entry[1:]):
                 resolved.append(entry)
@@ -729,7 +687,17 @@ class ValidatorChecker(Checker):
             prefix = "" if str(base) == "." else f"{base}/"
             relative = [path, sorted(p for p in facts.files if p.startswith(prefix))]
         blob = json.dumps(
-            [suffix, _is_test_path(path), facts.has_manifest, resolved, relative],
+            [
+                suffix,
+                _is_test_path(path),
+                facts.projects.has_manifest(path),
+                _optional_code(path, facts),
+                _needs_newer_python(path, facts),
+                # the message names the nearest project
+                [p.root for p in facts.projects.chain(path)[:1]],
+                resolved,
+                relative,
+            ],
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -739,6 +707,9 @@ class ValidatorChecker(Checker):
             return _data_findings(path, file.data)
         parsed = _parse(path, file)
         if parsed.module is None:
+            newer = _needs_newer_python(path, self._tree_facts(ctx))
+            if newer is not None and parsed.error is not None and parsed.error.line is not None:
+                return [not_analysed_for_target(self.name, path, newer)]
             # the memoised parse may come from the same content at another path
             return [parsed.error.model_copy(update={"path": path})] if parsed.error else []
         findings = list(_ast_rules(path, parsed.module))
@@ -783,6 +754,16 @@ class ValidatorChecker(Checker):
                     f"not analysed: {why} while parsing it",
                 )
             ]
+
+
+def _is_manifest(path: str) -> bool:
+    """A file the import stage reads declarations or the target Python from."""
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name in ("pyproject.toml", "setup.py", "setup.cfg", "ruff.toml", ".ruff.toml")
+        or "requirements" in path
+        or name.startswith("constraints")
+    )
 
 
 def _mypy_version() -> str:
