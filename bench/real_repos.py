@@ -131,9 +131,10 @@ def _unpack(archive: Path, dest: Path) -> None:
             tf.extractall(dest, filter="data")
 
 
-def read_project(unpacked: Path, max_files: int) -> tuple[Tree, int]:
-    """The project's regular files (symlinks and tool state left out), sampled to
-    ``max_files``; and how many files it has in all."""
+def read_project(unpacked: Path, max_files: int) -> tuple[Tree, list[str] | None]:
+    """The project's regular files (symlinks and tool state left out), and the sample of
+    ``max_files`` of them to check (None: every file). The checkers still see the whole tree,
+    so that imports between modules resolve as they would in a full check."""
     tops = [p for p in unpacked.iterdir() if p.is_dir()]
     root = tops[0] if len(tops) == 1 else unpacked
     tree: Tree = {}
@@ -145,9 +146,8 @@ def read_project(unpacked: Path, max_files: int) -> tuple[Tree, int]:
             if stat.S_ISREG(st.st_mode) and name != "PKG-INFO":
                 rel = full.relative_to(root).as_posix()
                 tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
-    total = len(tree)
-    if total <= max_files:
-        return tree, total
+    if len(tree) <= max_files:
+        return tree, None
 
     def keep_always(path: str) -> bool:
         name = path.rsplit("/", 1)[-1]
@@ -159,7 +159,7 @@ def read_project(unpacked: Path, max_files: int) -> tuple[Tree, int]:
         key=lambda p: hashlib.sha256(p.encode()).hexdigest(),
     )
     chosen = always + rest[: max(0, max_files - len(always))]
-    return {p: tree[p] for p in sorted(chosen)}, total
+    return tree, sorted(chosen)
 
 
 @dataclass
@@ -190,10 +190,13 @@ class Outcome:
         }
 
 
-def check_project(name: str, version: str, shape: str, tree: Tree, total: int) -> Outcome:
+def check_project(
+    name: str, version: str, shape: str, tree: Tree, sample: list[str] | None
+) -> Outcome:
     policy = load_policy(None, None)
     started = time.perf_counter()
-    run = run_checks(tree, changed=None, policy=policy, cache=None)
+    # `base=tree`: the sample is "changed" only to select it; nothing else is re-judged.
+    run = run_checks(tree, changed=sample, policy=policy, cache=None, base=tree)
     seconds = time.perf_counter() - started
     counts = Counter((f.checker, f.rule, f.severity.value) for f in run.findings)
     errors = {n: r.error for n, r in run.per_checker.items() if r.error}
@@ -201,8 +204,8 @@ def check_project(name: str, version: str, shape: str, tree: Tree, total: int) -
         name,
         version,
         shape,
+        len(run.paths),
         len(tree),
-        total,
         seconds,
         counts,
         list(run.verdict.blocking),
@@ -262,8 +265,8 @@ def main() -> int:
         unpacked = fetch(name, version, corpus)
         if unpacked is None:
             continue
-        tree, total = read_project(unpacked, args.max_files)
-        outcome = check_project(name, version, shape, tree, total)
+        tree, sample = read_project(unpacked, args.max_files)
+        outcome = check_project(name, version, shape, tree, sample)
         outcomes.append(outcome)
         if not args.json:
             print_outcome(outcome)

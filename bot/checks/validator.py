@@ -5,6 +5,7 @@ YAML/JSON/TOML parsing, in that order; a file that does not parse gets no furthe
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import json
@@ -67,10 +68,29 @@ _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
     "typer": ("click", "rich", "typing_extensions"),
     "celery": ("kombu", "billiard", "vine", "click"),
     "github": ("requests", "urllib3", "jwt", "nacl"),
+    "sphinx": (
+        "docutils",
+        "pygments",
+        "jinja2",
+        "babel",
+        "alabaster",
+        "imagesize",
+        "snowballstemmer",
+    ),
+    "mkdocs": ("jinja2", "markdown", "yaml", "click", "markupsafe", "watchdog", "pathspec"),
+    "pytest": ("pluggy", "iniconfig", "packaging", "_pytest"),
+    "scrapy": ("twisted", "lxml", "parsel", "w3lib", "zope", "itemadapter", "cryptography"),
+    "black": ("click", "mypy_extensions", "pathspec", "platformdirs", "packaging"),
+    "sqlmodel": ("sqlalchemy", "pydantic"),
 }
-_PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), ("azure-", "azure"))
 
 _TEST_PARTS = ("tests", "test", "testing")
+# The test runner runs test code, so it is importable there whether or not it is declared.
+_TEST_RUNNER = frozenset({"pytest", "_pytest"})
+# Standard-library modules of Pythons newer than the one evobot may run on
+# (`sys.stdlib_module_names` is the running interpreter's).
+_NEWER_STDLIB = frozenset({"tomllib", "annotationlib", "compression", "_colorize", "_pyrepl"})
+_VERSION_OR_PLATFORM = re.compile(r"\bsys\.(?:version_info|platform)\b|\bos\.name\b|PY3\d")
 _SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
 
 
@@ -92,6 +112,7 @@ class _Import:
     module: str  # dotted, may be "" for `from . import x`
     names: tuple[str, ...]  # for `from m import a, b`
     guarded: bool  # inside try/except ImportError or `if TYPE_CHECKING`
+    nested: bool = False  # inside a function body, run only when it is called
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,9 @@ class _TreeFacts:
     top_level: frozenset[str]  # importable top-level names of the tree's own modules
     files: frozenset[str]  # every path (for relative imports and sibling modules)
     dirs: frozenset[str]
+    # Modules and packages anywhere under a test directory: tests put their fixture apps on
+    # `sys.path` (`tests/test_apps/blueprintapp`), so test code may import them by name.
+    test_modules: frozenset[str] = frozenset()
 
     def declared(self, path: str) -> frozenset[str]:
         """Lower-cased import names declared by the projects enclosing ``path``."""
@@ -124,17 +148,26 @@ def _brought(declared: frozenset[str]) -> Mapping[str, str]:
 def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
     projects = parse_projects(tree)
     dirs: set[str] = set()
+    test_modules: set[str] = set()
     for path in tree:
         parts = path.split("/")
         for i in range(1, len(parts)):
             dirs.add("/".join(parts[:i]))
-    return _TreeFacts(projects, projects.top_level, frozenset(tree), frozenset(dirs))
+        if path.endswith(".py") and any(p in _TEST_PARTS for p in parts[:-1]):
+            first = min(i for i, p in enumerate(parts) if p in _TEST_PARTS)
+            names = [*parts[first + 1 : -1], parts[-1].removesuffix(".py")]
+            test_modules.update(n for n in names if n.isidentifier())
+    return _TreeFacts(
+        projects, projects.top_level, frozenset(tree), frozenset(dirs), frozenset(test_modules)
+    )
 
 
 def _collect_imports(module: ast.Module) -> list[_Import]:
     found: list[_Import] = []
 
-    def visit(node: ast.AST, guarded: bool) -> None:
+    def visit(node: ast.AST, guarded: bool, nested: bool = False) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            nested = True
         if isinstance(node, ast.Try):
             catches: set[str] = set()
             for handler in node.handlers:
@@ -153,26 +186,34 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
             # the guarded import worked are optional too (`import simplejson` falling back
             # to `BaseHTTPServer` on Python 2).
             for stmt in [*node.body, *node.handlers, *node.orelse]:
-                visit(stmt, body_guarded)
+                visit(stmt, body_guarded, nested)
             for stmt in node.finalbody:
-                visit(stmt, guarded)
+                visit(stmt, guarded, nested)
             return
         if isinstance(node, ast.If):
             test = ast.unparse(node.test)
             if "TYPE_CHECKING" in test:
                 for stmt in node.body:
-                    visit(stmt, True)
+                    visit(stmt, True, nested)
                 for stmt in node.orelse:
-                    visit(stmt, guarded)
+                    visit(stmt, guarded, nested)
+                return
+            if _VERSION_OR_PLATFORM.search(test):
+                # `if sys.version_info >= (3, 11): import tomllib / else: import tomli`:
+                # each branch runs only where its module exists.
+                for stmt in [*node.body, *node.orelse]:
+                    visit(stmt, True, nested)
                 return
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append(_Import(node.lineno, 0, alias.name, (), guarded))
+                found.append(_Import(node.lineno, 0, alias.name, (), guarded, nested))
         elif isinstance(node, ast.ImportFrom):
             names = tuple(a.name for a in node.names)
-            found.append(_Import(node.lineno, node.level, node.module or "", names, guarded))
+            found.append(
+                _Import(node.lineno, node.level, node.module or "", names, guarded, nested)
+            )
         for child in ast.iter_child_nodes(node):
-            visit(child, guarded)
+            visit(child, guarded, nested)
 
     visit(module, False)
     # A module the file imports under a guard somewhere is optional everywhere in it
@@ -181,7 +222,7 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
     return [
         imp
         if imp.guarded or imp.level or imp.module.split(".", 1)[0] not in optional
-        else _Import(imp.line, imp.level, imp.module, imp.names, True)
+        else _Import(imp.line, imp.level, imp.module, imp.names, True, imp.nested)
         for imp in found
     ]
 
@@ -198,6 +239,13 @@ def _script_dirs(path: str, facts: _TreeFacts) -> list[str]:
             if (f"{parent}/conftest.py" if parent else "conftest.py") in facts.files:
                 dirs.append(parent)
     return dirs
+
+
+def _sibling(path: str, top: str, facts: _TreeFacts, dirs: Sequence[str] | None = None) -> bool:
+    """Whether ``top`` is a module ``path`` can import by bare name from the tree."""
+    if _is_test_path(path) and top in facts.test_modules:
+        return True
+    return _sibling_exists(_script_dirs(path, facts) if dirs is None else dirs, top, facts)
 
 
 def _sibling_exists(dirs: Sequence[str], top: str, facts: _TreeFacts) -> bool:
@@ -237,12 +285,14 @@ def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
             return f"missing-relative:{','.join(missing)}" if missing else "relative"
         return "relative" if _module_exists(facts, target) else f"missing-relative:{target}"
     top = imp.module.split(".", 1)[0]
-    if top in sys.stdlib_module_names or top == "__future__":
+    if top in sys.stdlib_module_names or top in _NEWER_STDLIB or top == "__future__":
         return "stdlib"
     if top in facts.top_level:
         return "local"
-    if _sibling_exists(_script_dirs(path, facts), top, facts):
+    if _sibling(path, top, facts):
         return "sibling"
+    if top in _TEST_RUNNER and _is_test_path(path):
+        return "test-runner"
     if top.lower() in facts.declared(path):
         return "declared"
     if imp.guarded:
@@ -288,20 +338,19 @@ def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -
                 if how == "missing"
                 else "(the tree has no pyproject.toml, setup.py or requirements*.txt)"
             )
-            optional = _optional_code(path, facts)
+            why = ""
+            if _optional_code(path, facts):
+                why = "documentation, example or script code without requirements of its own"
+            elif imp.nested and _is_test_path(path):
+                why = "imported inside a function of test code (often a module the test creates)"
             yield Finding(
                 checker=ValidatorChecker.name,
                 rule="unresolved-import",
-                severity=Severity.LOW if optional else Severity.HIGH,
+                severity=Severity.LOW if why else Severity.HIGH,
                 path=path,
                 line=imp.line,
                 message=f"`{top}` is not in the standard library, not a module of this tree, "
-                f"and not a declared dependency {where}"
-                + (
-                    "; low: documentation, example or script code without requirements of its own"
-                    if optional
-                    else ""
-                ),
+                f"and not a declared dependency {where}" + (f"; low: {why}" if why else ""),
             )
 
 
@@ -585,7 +634,11 @@ def _parse_uncached(path: str, file: File) -> _Parsed:
     except ValueError as exc:  # e.g. NUL bytes in source
         err = _finding("syntax-error", Severity.HIGH, path, None, f"cannot compile: {exc}")
         return _Parsed(None, err, ())
-    return _Parsed(module, None, tuple(_collect_imports(module)))
+    imports = _collect_imports(module)
+    if path.endswith(".pyi"):
+        # A stub's imports are read by type checkers only, never run.
+        imports = [dataclasses.replace(imp, guarded=True) for imp in imports]
+    return _Parsed(module, None, tuple(imports))
 
 
 _MYPY_LINE = re.compile(
@@ -665,7 +718,7 @@ class ValidatorChecker(Checker):
         declared = facts.declared(path)
         brought = facts.brought(path)
         for token in identifiers:
-            sibling = _sibling_exists(dirs, token, facts)
+            sibling = _sibling(path, token, facts, dirs)
             low = token.lower()
             entry = (
                 token,

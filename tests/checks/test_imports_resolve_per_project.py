@@ -153,3 +153,23 @@ def test_docs_and_examples_are_low_or_judged_by_their_own_requirements() -> None
     # docs/ has requirements of its own: judged against them, as shipped code is
     assert unresolved["docs/hooks.py"].severity == "high"
     assert [f.path for f in blocking] == ["docs/hooks.py"]
+
+
+def test_stubs_version_branches_newer_stdlib_and_test_fixture_apps_resolve() -> None:
+    """attrs' `.pyi` stubs and `if sys.version_info` branches, 3.14's `annotationlib`,
+    flask's `tests/test_apps/blueprintapp` imported by name, and modules a test creates at
+    run time (imported inside the test function)."""
+    spec = {
+        "pyproject.toml": '[project]\nname = "attrs"\nversion = "1"\n',
+        "src/attr/__init__.pyi": "from typing_extensions import TypeGuard\n",
+        "src/attr/_compat.py": "import sys\n\nif sys.version_info >= (3, 14):\n"
+        "    import annotationlib\nelse:\n    import typing_extensions\nimport annotationlib\n",
+        "tests/test_apps/blueprintapp/__init__.py": "",
+        "tests/test_blueprints.py": "import pytest\n\n\ndef test_bp() -> None:\n"
+        "    from blueprintapp import app\n    import site_app\n",
+    }
+    findings, blocking = check_tree(spec)
+    unresolved = of(findings, "validator", "unresolved-import")
+    assert [(f.path, f.severity) for f in unresolved] == [("tests/test_blueprints.py", "low")]
+    assert "a module the test creates" in unresolved[0].message
+    assert blocking == []

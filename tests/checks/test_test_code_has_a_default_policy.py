@@ -85,3 +85,14 @@ def test_a_bad_test_code_rule_is_refused_at_load() -> None:
     with pytest.raises(CheckError) as err:
         load_policy({"test_code": {"rules": {"bandit/B101": "sometimes"}}}, None)
     assert ".evobot.yml: checks.test_code.rules.bandit/B101" in err.value.diagnostics()
+
+
+def test_web_exposure_rules_are_lowered_in_tests() -> None:
+    """jinja2's own tests: 181 blocking B701 (autoescape off) findings before."""
+    source = "from jinja2 import Environment\n\nenv = Environment()\n"
+    spec = {"pyproject.toml": '[project]\nname = "j"\nversion = "1"\ndependencies = ["jinja2"]\n'}
+    findings, blocking = check_tree({**spec, "tests/test_api.py": source})
+    assert [f.severity for f in of(findings, "bandit", "B701")] == ["low"]
+    assert blocking == []
+    _, blocking = check_tree({**spec, "j/render.py": source})
+    assert [f.rule for f in blocking] == ["B701"]
