@@ -3,7 +3,7 @@
 A tree may hold several projects (a `backend/` subproject, `services/x/`, a `docs/` directory
 with its own requirements). A *project root* is a directory holding a `pyproject.toml`,
 `setup.py`, `setup.cfg`, or requirements files (`requirements*.txt`/`.in`, `constraints*.txt`,
-`*-requirements.txt`, `requirements/*.txt`). A file belongs to every project root above it; the
+`*-requirements.txt`, any `.txt`/`.in` under `requirements/`). A file belongs to every project root above it; the
 nearest one with a `requires-python` (or ruff's `target-version`) sets its target Python.
 Checkers read these facts, computed once per tree, to judge imports and syntax per project.
 """
@@ -365,7 +365,8 @@ def parse_projects(tree: Mapping[str, File]) -> Projects:
             elif name == "setup.cfg":
                 reqs.setdefault(parent, []).extend(_setup_cfg_requirements(text))
             else:
-                reqs.setdefault(parent, []).extend(_setup_py_requirements(text))
+                # Without a [build-system], pip builds a setup.py project with setuptools.
+                reqs.setdefault(parent, []).extend(["setuptools", *_setup_py_requirements(text)])
         elif name in ("ruff.toml", ".ruff.toml"):
             data = load_toml(f.data) or {}
             target = data.get("target-version")
@@ -373,10 +374,16 @@ def parse_projects(tree: Mapping[str, File]) -> Projects:
             if parsed is not None:
                 targets[parent] = parsed
         elif _REQUIREMENTS.fullmatch(name) or (
-            parent.rsplit("/", 1)[-1] == "requirements" and name.endswith((".txt", ".in"))
+            "requirements" in parent.split("/") and name.endswith((".txt", ".in"))
         ):
-            # `requirements/dev.txt` belongs to the project holding `requirements/`.
-            owner = _parent(parent) if parent.rsplit("/", 1)[-1] == "requirements" else parent
+            # `requirements/dev.txt` and `requirements/extras/redis.txt` belong to the project
+            # holding `requirements/`.
+            parts = parent.split("/")
+            owner = (
+                "/".join(parts[: len(parts) - 1 - parts[::-1].index("requirements")])
+                if "requirements" in parts
+                else parent
+            )
             manifests.add(owner)
             reqs.setdefault(owner, []).extend(
                 _requirements_lines(f.data.decode("utf-8", "replace"))

@@ -82,6 +82,8 @@ _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
     "scrapy": ("twisted", "lxml", "parsel", "w3lib", "zope", "itemadapter", "cryptography"),
     "black": ("click", "mypy_extensions", "pathspec", "platformdirs", "packaging"),
     "sqlmodel": ("sqlalchemy", "pydantic"),
+    "mypy": ("mypy_extensions", "typing_extensions"),
+    "kombu": ("amqp", "vine"),
 }
 
 _TEST_PARTS = ("tests", "test", "testing")

@@ -173,3 +173,17 @@ def test_stubs_version_branches_newer_stdlib_and_test_fixture_apps_resolve() -> 
     assert [(f.path, f.severity) for f in unresolved] == [("tests/test_blueprints.py", "low")]
     assert "a module the test creates" in unresolved[0].message
     assert blocking == []
+
+
+def test_requirements_in_nested_directories_belong_to_their_project() -> None:
+    """celery keeps its extras in `requirements/extras/*.txt`."""
+    spec = {
+        "setup.py": "from setuptools import setup\n\nsetup(name='celery')\n",
+        "requirements/default.txt": "kombu>=5\n",
+        "requirements/extras/redis.txt": "redis>=4\n",
+        "celery/__init__.py": "import kombu\nimport redis\nimport amqp\n",
+    }
+    findings, blocking = check_tree(spec)
+    assert of(findings, "validator", "unresolved-import") == []
+    assert [f.rule for f in of(findings, "validator")] == ["transitive-import"]  # amqp
+    assert blocking == []
