@@ -3,9 +3,10 @@
 A tree may hold several projects (a `backend/` subproject, `services/x/`, a `docs/` directory
 with its own requirements). A *project root* is a directory holding a `pyproject.toml`,
 `setup.py`, `setup.cfg`, or requirements files (`requirements*.txt`/`.in`, `constraints*.txt`,
-`*-requirements.txt`, any `.txt`/`.in` under `requirements/`). A file belongs to every project root above it; the
-nearest one with a `requires-python` (or ruff's `target-version`) sets its target Python.
-Checkers read these facts, computed once per tree, to judge imports and syntax per project.
+`*-requirements.txt`, any `.txt`/`.in` under `requirements/`). A file belongs to every project
+root above it; the nearest one with a `requires-python` (or ruff's `target-version`) sets its
+target Python. Checkers read these facts, computed once per tree, to judge imports and syntax
+per project.
 """
 
 from __future__ import annotations
