@@ -34,6 +34,7 @@ __all__ = [
     "installed_top_levels_digest",
     "is_optional_code",
     "parse_projects",
+    "target_sources",
 ]
 
 # Distribution names whose import name is not the normalised distribution name.
@@ -474,6 +475,21 @@ class Projects:
         """Whether the optional-code directory holding ``path`` declares requirements itself
         (`docs/requirements.txt`): then its imports are judged against them as usual."""
         return any(p.root and self.optional_code(f"{p.root}/x") for p in self.chain(path))
+
+
+def target_sources(path: str, tree: Mapping[str, File]) -> list[str]:
+    """The files that may set ``path``'s target Python: each `pyproject.toml`, `ruff.toml` and
+    `.ruff.toml` in a directory above it (a checker judging syntax per target depends on them)."""
+    found = []
+    directory = _parent(path)
+    while True:
+        for name in ("pyproject.toml", "ruff.toml", ".ruff.toml"):
+            candidate = f"{directory}/{name}" if directory else name
+            if candidate in tree:
+                found.append(candidate)
+        if not directory:
+            return found
+        directory = _parent(directory)
 
 
 def is_optional_code(path: str) -> bool:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bot.checks._memo import PerTree
-from bot.checks._projects import parse_projects
+from bot.checks._projects import parse_projects, target_sources
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import not_analysed_for_target, split_by_size
@@ -109,6 +109,10 @@ class BanditChecker(Checker):
     def __init__(self) -> None:
         self._patterns = PerTree(_exclude_patterns)
         self._projects = PerTree(parse_projects)
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        # The project files that set the target Python, which decides the syntax verdict.
+        return target_sources(path, ctx.tree)
 
     def _newer_target(self, path: str, ctx: CheckContext) -> tuple[int, int] | None:
         """The project's target Python when it is newer than the one evobot runs on."""

@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from bot.checks._memo import PerTree
-from bot.checks._projects import Projects, parse_projects
+from bot.checks._projects import Projects, parse_projects, target_sources
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
@@ -140,6 +140,10 @@ class RuffChecker(Checker):
         if self._configs.get(ctx.tree):
             return [], True
         return ["--isolated"], False
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        # The project files that set the target Python, which decides the syntax verdict.
+        return target_sources(path, ctx.tree)
 
     def _target(self, path: str, ctx: CheckContext) -> str:
         return _target_version(self._projects.get(ctx.tree), path)

@@ -9,9 +9,13 @@ target; the AST checkers say the file was not analysed (info).
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
+from checks_support import make_tree
 from real_cases_support import check_tree, of
+
+from bot.checks import CheckCache, load_policy, run_checks
 
 pytestmark = pytest.mark.skipif(
     sys.version_info >= (3, 14), reason="the host parses PEP 758 itself"
@@ -68,3 +72,24 @@ def test_each_subproject_is_judged_by_its_own_target() -> None:
     spec = {**_project(">=3.14", "new/"), **_project(">=3.10", "old/")}
     findings, _ = check_tree(spec)
     assert [f.path for f in of(findings, "ruff", "syntax-error")] == ["old/p/parse.py"]
+
+
+def test_raising_requires_python_rejudges_the_syntax_through_the_cache(tmp_path: Path) -> None:
+    """Only `pyproject.toml` changed: ruff and bandit re-judge the file whose target moved,
+    and the cache never serves the verdict made for the old target."""
+    old, new = make_tree(_project(">=3.11")), make_tree(_project(">=3.14"))
+    policy = load_policy(None, None)
+    with CheckCache(tmp_path / "cache.sqlite") as cache:
+        before = run_checks(old, changed=None, policy=policy, cache=cache)
+        assert of(before.findings, "ruff", "syntax-error")
+        after = run_checks(new, changed=["pyproject.toml"], policy=policy, cache=cache, base=old)
+        assert "p/parse.py" in after.dependents
+        # ruff and bandit judged both modules again, for the new target
+        assert after.per_checker["ruff"].files == 2
+        assert after.per_checker["bandit"].files == 2
+        assert [f.rule for f in of(after.findings, "bandit")] == ["not-analysed"]
+        assert of(after.findings, "ruff", "syntax-error") == []
+        assert after.verdict.passed
+        cold = run_checks(new, changed=None, policy=policy, cache=None)
+        warm = run_checks(new, changed=None, policy=policy, cache=cache)
+        assert warm.findings == cold.findings
