@@ -99,6 +99,7 @@ _IMPORT_NAMES: dict[str, tuple[str, ...]] = {
     "pytest-cov": ("pytest_cov",),
     "pytest-mock": ("pytest_mock",),
     "libcst": ("libcst",),
+    "pyyaml-env-tag": ("yaml_env_tag",),
 }
 _PREFIX_IMPORTS = (
     ("google-", "google"),
@@ -208,10 +209,15 @@ def _requirement_names(reqs: Iterable[str]) -> set[str]:
         text = req.strip()
         if not text:
             continue
+        extras: set[str] = set()
         try:
-            dist = Requirement(text).name
+            parsed = Requirement(text)
+            dist, extras = parsed.name, set(parsed.extras)
         except InvalidRequirement:
             dist = re.split(r"[\s\[<>=!~;@]", text, maxsplit=1)[0]
+        # An extra usually installs the package it is named after (`kombu[sqlalchemy]`,
+        # `passlib[bcrypt]`).
+        names.update(e.lower().replace("-", "_") for e in extras if e.isidentifier())
         if dist and dist.lower() != "python" and re.fullmatch(r"[A-Za-z0-9][\w.-]*", dist):
             names.update(n.lower() for n in import_names_for(dist))
     return names

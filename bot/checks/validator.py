@@ -84,6 +84,10 @@ _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
     "sqlmodel": ("sqlalchemy", "pydantic"),
     "mypy": ("mypy_extensions", "typing_extensions"),
     "kombu": ("amqp", "vine"),
+    "eventlet": ("greenlet", "dns"),
+    "gevent": ("greenlet",),
+    "pymongo": ("bson", "gridfs", "dns"),
+    "boto3": ("botocore", "s3transfer", "jmespath"),
 }
 
 _TEST_PARTS = ("tests", "test", "testing")
