@@ -100,6 +100,8 @@ _IMPORT_NAMES: dict[str, tuple[str, ...]] = {
     "pytest-mock": ("pytest_mock",),
     "libcst": ("libcst",),
     "pyyaml-env-tag": ("yaml_env_tag",),
+    "pydispatcher": ("pydispatch",),
+    "pypydispatcher": ("pydispatch",),
 }
 _PREFIX_IMPORTS = (
     ("google-", "google"),
