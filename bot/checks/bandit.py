@@ -11,6 +11,7 @@ import configparser
 import fnmatch
 import hashlib
 import json
+import sys
 import tempfile
 import warnings
 from collections.abc import Mapping, Sequence
@@ -20,9 +21,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from bot.checks._memo import PerTree
+from bot.checks._projects import parse_projects, target_sources
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
-from bot.checks.limits import split_by_size
+from bot.checks.limits import not_analysed_for_target, split_by_size
 from bot.checks.options import CheckerOptions, SizeLimitedOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
@@ -101,11 +103,21 @@ class BanditChecker(Checker):
     """bandit over Python files, severity and confidence folded by :data:`SEVERITY_MAP`."""
 
     name: ClassVar[str] = "bandit"
-    version: ClassVar[str] = f"1.0.1+bandit-{_bandit_version()}"
+    version: ClassVar[str] = f"1.1.0+bandit-{_bandit_version()}"
     options_model: ClassVar[type[CheckerOptions]] = BanditOptions
 
     def __init__(self) -> None:
         self._patterns = PerTree(_exclude_patterns)
+        self._projects = PerTree(parse_projects)
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        # The project files that set the target Python, which decides the syntax verdict.
+        return target_sources(path, ctx.tree)
+
+    def _newer_target(self, path: str, ctx: CheckContext) -> tuple[int, int] | None:
+        """The project's target Python when it is newer than the one evobot runs on."""
+        target = self._projects.get(ctx.tree).target(path)
+        return target if target is not None and target > sys.version_info[:2] else None
 
     def applies_to(self, path: str) -> bool:
         return path.endswith(".py")
@@ -127,11 +139,14 @@ class BanditChecker(Checker):
         # bandit judges each file on its own; a consumer config can only exclude it, by
         # bandit's rule: a pattern that globs the path or is a substring of it. Keying on those
         # outcomes, not the path, lets equal files at different package paths share entries.
+        # The project's target Python decides whether a file this interpreter cannot parse is
+        # an error or merely not analysed.
+        newer = self._newer_target(path, ctx)
         patterns = self._exclude_patterns(ctx)
-        if not patterns:
+        if not patterns and newer is None:
             return ""
         outcomes = [(fnmatch.fnmatch(path, g), g in path) for g in patterns]
-        return hashlib.sha256(json.dumps(outcomes).encode()).hexdigest()
+        return hashlib.sha256(json.dumps([outcomes, newer]).encode()).hexdigest()
 
     def _exclude_patterns(self, ctx: CheckContext) -> list[str]:
         return self._patterns.get(ctx.tree)
@@ -159,7 +174,10 @@ class BanditChecker(Checker):
             write_tree(root, keep)
             issues, skipped = _run_bandit(root, judged, ctx.tree)
         for rel, reason in skipped:
-            if rel in results:
+            newer = self._newer_target(rel, ctx)
+            if rel in results and newer is not None and "syntax error" in reason:
+                results[rel].append(not_analysed_for_target(self.name, rel, newer))
+            elif rel in results:
                 results[rel].append(
                     Finding(
                         checker=self.name,

@@ -9,6 +9,7 @@ run, naming the limit.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 from bot.checks.base import Finding, Severity
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_MAX_MEMORY_MB",
     "TOO_LARGE",
     "memory_ceiling",
+    "not_analysed_for_target",
     "out_of_memory",
     "split_by_size",
     "too_large",
@@ -39,6 +41,19 @@ def too_large(checker: str, path: str, size: int, limit: int) -> Finding:
             f"not analysed: too large ({size} bytes, over {checker}'s limit of {limit}; "
             f"raise checks: checkers: {checker}: options: max_file_bytes to analyse it)"
         ),
+    )
+
+
+def not_analysed_for_target(checker: str, path: str, target: tuple[int, int]) -> Finding:
+    """The info finding of a file valid only for a newer Python than evobot runs on."""
+    return Finding(
+        checker=checker,
+        rule="not-analysed",
+        severity=Severity.INFO,
+        path=path,
+        message=f"not analysed: needs Python >= {target[0]}.{target[1]} (the project's target; "
+        f"evobot runs on {sys.version_info[0]}.{sys.version_info[1]}, whose parser refuses it); "
+        "ruff judges its syntax for the target",
     )
 
 

@@ -15,7 +15,7 @@ import fnmatch
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -36,9 +36,12 @@ from bot.parsing import load_yaml
 OptionsT = TypeVar("OptionsT", bound=CheckerOptions)
 
 __all__ = [
+    "DEFAULT_TEST_PATHS",
+    "DEFAULT_TEST_RULES",
     "CheckerPolicy",
     "IgnoreRule",
     "Policy",
+    "TestCodePolicy",
     "Verdict",
     "load_policy",
 ]
@@ -88,6 +91,73 @@ class IgnoreRule(_Model):
         return self.path is None or path_matches(self.path, finding.path)
 
 
+# Test code, by evobot's path-glob dialect: a `tests/` or `test/` directory at any depth,
+# `test_*.py`, `*_test.py` and `conftest.py`.
+DEFAULT_TEST_PATHS: tuple[str, ...] = ("tests/", "test/", "test_*.py", "*_test.py", "conftest.py")
+
+# What changes for findings in test code, by `checker/rule` (shell-style patterns): `off`
+# drops the finding, a severity caps it. Tests assert by design, and load their own pickles
+# and run their own subprocesses; secrets in tests are still secrets, so no secrets rule is
+# listed (the secrets checker itself lowers a private key under tests/, see docs/scans.md).
+DEFAULT_TEST_RULES: dict[str, str] = {
+    "bandit/B101": "off",  # assert
+    "ruff/S101": "off",
+    "validator/pickle-load": "low",
+    "validator/yaml-unsafe-load": "low",
+    "validator/subprocess-shell": "low",
+    "validator/os-system": "low",
+    "bandit/B301": "low",  # pickle, marshal and other deserialisation
+    "bandit/B302": "low",
+    "bandit/B403": "low",
+    "bandit/B506": "low",
+    "bandit/B404": "low",  # subprocess
+    "bandit/B60[2-7]": "low",
+    "ruff/S301": "low",
+    "ruff/S403": "low",
+    "ruff/S506": "low",
+    "ruff/S404": "low",
+    "ruff/S60[2-7]": "low",
+    # Web exposure: tests serve no one (Flask's debug=True, Jinja2 without autoescape).
+    "bandit/B201": "low",
+    "bandit/B701": "low",
+    "ruff/S201": "low",
+    "ruff/S701": "low",
+}
+
+TestRuleAction = Literal["off", "keep"] | Severity
+
+
+class TestCodePolicy(_Model):
+    """How findings in test code are judged: which paths are test code (``paths``, replacing
+    the defaults when given) and, by ``checker/rule`` pattern, ``off``, ``keep`` or the
+    severity to lower to (``rules``, merged over the defaults key by key)."""
+
+    paths: tuple[Annotated[str, AfterValidator(validate_glob)], ...] = DEFAULT_TEST_PATHS
+    rules: dict[str, TestRuleAction] = Field(default_factory=dict)
+
+    def effective_rules(self) -> dict[str, TestRuleAction]:
+        merged: dict[str, TestRuleAction] = {k: _action(v) for k, v in DEFAULT_TEST_RULES.items()}
+        merged.update(self.rules)
+        return merged
+
+    def action_for(self, finding: Finding) -> TestRuleAction | None:
+        """What happens to ``finding`` (None: it is not test code, or no rule names it)."""
+        if not any(path_matches(g, finding.path) for g in self.paths):
+            return None
+        key = f"{finding.checker}/{finding.rule}"
+        rules = self.effective_rules()
+        if key in rules:
+            return rules[key]
+        for pattern, action in rules.items():
+            if fnmatch.fnmatchcase(key, pattern):
+                return action
+        return None
+
+
+def _action(value: str) -> TestRuleAction:
+    return value if value in ("off", "keep") else Severity(value)  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class Verdict:
     """Pass or fail, the reasons in words, and the findings that blocked or were ignored."""
@@ -104,6 +174,7 @@ class Policy(_Model):
     block_on: Severity = Severity.HIGH
     checkers: dict[str, CheckerPolicy] = Field(default_factory=dict)
     ignore: list[IgnoreRule] = Field(default_factory=list)
+    test_code: TestCodePolicy = Field(default_factory=TestCodePolicy)
     # Each checker's options validated into its model by load_policy (name -> options).
     _typed: dict[str, CheckerOptions] = PrivateAttr(default_factory=dict)
 
@@ -123,6 +194,24 @@ class Policy(_Model):
 
     def threshold(self, name: str) -> Severity:
         return self.for_checker(name).block_on or self.block_on
+
+    def for_test_code(self, findings: Sequence[Finding]) -> list[Finding]:
+        """``findings`` with the test-code policy applied: dropped or lowered in test paths."""
+        adjusted: list[Finding] = []
+        for finding in findings:
+            action = self.test_code.action_for(finding)
+            if action == "off":
+                continue
+            if isinstance(action, Severity) and finding.severity.rank > action.rank:
+                finding = finding.model_copy(
+                    update={
+                        "severity": action,
+                        "message": f"{finding.message} [{finding.severity} lowered to {action}: "
+                        "test code, by checks.test_code]",
+                    }
+                )
+            adjusted.append(finding)
+        return adjusted
 
     def ignored_by(self, finding: Finding) -> IgnoreRule | None:
         for rule in self.ignore:
@@ -192,8 +281,17 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
         merged["ignore"] = over_ignore if not isinstance(over_ignore, list) else base_ignore
     elif base_ignore or over_ignore:
         merged["ignore"] = base_ignore + over_ignore
+    base_tests, over_tests = base.get("test_code"), override.get("test_code")
+    if isinstance(base_tests, Mapping) and isinstance(over_tests, Mapping):
+        tests = {**base_tests, **over_tests}
+        b_rules, o_rules = base_tests.get("rules"), over_tests.get("rules")
+        if isinstance(b_rules, Mapping) and isinstance(o_rules, Mapping):
+            tests["rules"] = {**b_rules, **o_rules}
+        merged["test_code"] = tests
+    elif "test_code" in override:
+        merged["test_code"] = over_tests
     for key in override:
-        if key not in ("block_on", "checkers", "ignore"):
+        if key not in ("block_on", "checkers", "ignore", "test_code"):
             merged[key] = override[key]  # unknown keys reach the model, which names them
     return merged
 

@@ -18,9 +18,8 @@ from importlib.metadata import version as dist_version
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from bot.checks._memo import PerTree
+from bot.checks._projects import Projects, parse_projects, target_sources
 from bot.checks._toml import load_toml
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
@@ -97,20 +96,17 @@ def _config_files(tree: Mapping[str, File]) -> dict[str, Any]:
     return found
 
 
-def _target_version(tree: Mapping[str, File]) -> str:
-    """The oldest Python the tree's `requires-python` allows (py311 when it says nothing)."""
-    pyproject = tree.get("pyproject.toml")
-    data = load_toml(pyproject.data) if pyproject is not None else None
-    spec = ((data or {}).get("project") or {}).get("requires-python")
-    if isinstance(spec, str):
-        try:
-            allowed = SpecifierSet(spec)
-        except InvalidSpecifier:
-            return "py311"
-        for minor in range(8, 15):
-            if allowed.contains(f"3.{minor}", prereleases=True):
-                return f"py3{minor}"
-    return "py311"
+_DEFAULT_TARGET = (3, 11)
+# The targets ruff 0.17 knows; a project's oldest Python is clipped into this range.
+_OLDEST_TARGET, _NEWEST_TARGET = (3, 7), (3, 15)
+
+
+def _target_version(projects: Projects, path: str) -> str:
+    """ruff's `--target-version` for ``path``: the oldest Python its nearest project allows
+    (`requires-python`, or ruff's `target-version`), py311 when no project says."""
+    target = projects.target(path) or _DEFAULT_TARGET
+    target = min(max(target, _OLDEST_TARGET), _NEWEST_TARGET)
+    return f"py3{target[1]}"
 
 
 def _severity(code: str | None) -> Severity:
@@ -127,11 +123,12 @@ class RuffChecker(Checker):
     """`ruff check` findings and files `ruff format` would change."""
 
     name: ClassVar[str] = "ruff"
-    version: ClassVar[str] = f"1.0.0+ruff-{_ruff_version()}+select-{','.join(DEFAULT_SELECT)}"
+    version: ClassVar[str] = f"1.1.0+ruff-{_ruff_version()}+select-{','.join(DEFAULT_SELECT)}"
     options_model: ClassVar[type[CheckerOptions]] = RuffOptions
 
     def __init__(self) -> None:
         self._configs = PerTree(_config_files)
+        self._projects = PerTree(parse_projects)
         self._tops = PerTree(
             lambda tree: sorted({p.split("/", 1)[0] for p in tree if p.endswith(_PY)})
         )
@@ -142,7 +139,14 @@ class RuffChecker(Checker):
     def _args(self, ctx: CheckContext) -> tuple[list[str], bool]:
         if self._configs.get(ctx.tree):
             return [], True
-        return ["--isolated", "--target-version", _target_version(ctx.tree)], False
+        return ["--isolated"], False
+
+    def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
+        # The project files that set the target Python, which decides the syntax verdict.
+        return target_sources(path, ctx.tree)
+
+    def _target(self, path: str, ctx: CheckContext) -> str:
+        return _target_version(self._projects.get(ctx.tree), path)
 
     def config_digest(self, ctx: CheckContext) -> str:
         args, own = self._args(ctx)
@@ -165,7 +169,9 @@ class RuffChecker(Checker):
             tops = self._tops.get(ctx.tree)
             return hashlib.sha256(json.dumps([path, tops]).encode()).hexdigest()
         name = PurePosixPath(path).name  # `__init__.py` and `.pyi` files are judged differently
-        return f"name={name}" if name.startswith("__") or name.endswith(".pyi") else "module"
+        kind = f"name={name}" if name.startswith("__") or name.endswith(".pyi") else "module"
+        # Syntax is judged for the project's target Python.
+        return f"{kind};target={self._target(path, ctx)}"
 
     def check_file(self, path: str, file: File, ctx: CheckContext) -> list[Finding]:
         return self.check_files([path], ctx).get(path, [])
@@ -192,12 +198,27 @@ class RuffChecker(Checker):
             write_tree(root, keep)
             common = ["--no-cache", "--force-exclude", "--output-format", "json", *args]
             select = [] if own else ["--select", ",".join(DEFAULT_SELECT)]
-            lint = self._run(
-                [ruff, "check", *common, *select, "--", *paths], root, "check", ceiling
-            )
-            fmt = self._run(
-                [ruff, "format", "--check", *common, "--", *paths], root, "format", ceiling
-            )
+            # Without a consumer config, one run per target Python: each project's syntax is
+            # judged by its own grammar (`except A, B:` is valid for py314 only).
+            groups: dict[str, list[str]] = {}
+            for p in paths:
+                groups.setdefault("" if own else self._target(p, ctx), []).append(p)
+            lint: list[dict[str, Any]] = []
+            fmt: list[dict[str, Any]] = []
+            for target, group in sorted(groups.items()):
+                version = ["--target-version", target] if target else []
+                lint += self._run(
+                    [ruff, "check", *common, *version, *select, "--", *group],
+                    root,
+                    "check",
+                    ceiling,
+                )
+                fmt += self._run(
+                    [ruff, "format", "--check", *common, *version, "--", *group],
+                    root,
+                    "format",
+                    ceiling,
+                )
         for item in lint:
             rel = self._relpath(item, root)
             if rel not in results:

@@ -144,6 +144,8 @@ def run_checks(
                 paths = sorted({*paths, *extra})
             ctx = CheckContext(tree=tree, paths=paths, options=options)
             found, cached = _run_one(checker, ctx, cache, digests)
+            # After the cache: the test-code policy is the consumer's, not the checker's.
+            found = policy.for_test_code(found)
         except CheckError as exc:
             errors[checker.name] = exc.diagnostics()
             found, cached = [], 0

@@ -70,7 +70,7 @@ MAX_FILE_BYTES = DEFAULT_MAX_FILE_BYTES
 
 # Bumped by hand when the scanning logic (not the rule table) changes in a way that can change
 # findings; the rule table is digested automatically into the checker version.
-_ENGINE_REVISION = "3"
+_ENGINE_REVISION = "4"
 
 
 # --------------------------------------------------------------------------------------------
@@ -647,6 +647,7 @@ def _rules_digest() -> str:
     ):
         h.update(pattern.pattern.encode())
     h.update(json.dumps([sorted(_CONTEXTUAL_RULES), _TEST_PATH.pattern]).encode())
+    h.update(json.dumps([sorted(_TEST_FIXTURE_RULES), _INTERPOLATION_OPEN]).encode())
     return h.hexdigest()[:12]
 
 
@@ -762,6 +763,9 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
             severity, note = candidate.severity, candidate.note
             if in_tests and rule.id in _CONTEXTUAL_RULES:
                 severity = min(severity, Severity.LOW, key=lambda s: s.rank)
+            if in_tests and rule.id in _TEST_FIXTURE_RULES:
+                # Test certificates' keys: real keys, but test fixtures by default.
+                severity, note = Severity.LOW, _TEST_FIXTURE_NOTE
             if _documentation_example(rule.id, candidate.value):
                 severity, note = Severity.INFO, _DOC_EXAMPLE_NOTE
             hit = SecretHit(
@@ -782,6 +786,8 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
         for match in _matches(regex, text, lower, _ASSIGNMENT_KEYWORDS, line_starts)
     )
     for match in assignments:
+        if _inside_interpolation(text, match.start("key")):
+            continue  # `${SECRET_KEY:?unset}`: a reference to the environment, not a value
         key = match.group("key")
         quoted = match.group("qv") is not None
         value = match.group("qv") if quoted else match.groupdict().get("uv")
@@ -811,6 +817,22 @@ def scan_text(text: str, path: str = "") -> list[SecretHit]:
         )
     hits.sort(key=lambda item: (item[0], item[1].rule))
     return [hit for _, hit in hits]
+
+
+_TEST_FIXTURE_RULES = frozenset({"private-key", "putty-private-key"})
+_TEST_FIXTURE_NOTE = (
+    "in test code, so low by default: a test certificate's key? accept its fingerprint in the "
+    "baseline"
+)
+_INTERPOLATION_OPEN = ("${", "$(", "{{", "%(")
+
+
+def _inside_interpolation(text: str, pos: int) -> bool:
+    """Whether ``pos`` is the name right after ``${``, ``{{ env.`` and the like: the
+    assignment found there is a shell or template reference (``${VAR:-default}``)."""
+    before = text[max(0, pos - 12) : pos].rstrip(" \t")
+    before = re.sub(r"(?:env|vars|secrets|inputs|os\.environ)\.$", "", before).rstrip(" \t")
+    return before.endswith(_INTERPOLATION_OPEN)
 
 
 _B64_40 = re.compile(r"(?<![A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])")

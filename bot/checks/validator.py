@@ -5,6 +5,7 @@ YAML/JSON/TOML parsing, in that order; a file that does not parse gets no furthe
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import hashlib
 import json
@@ -20,13 +21,18 @@ from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 import yaml
-from packaging.requirements import InvalidRequirement, Requirement
 from pydantic import Field
 
-from bot.checks._toml import load_toml
+from bot.checks._projects import (
+    Projects,
+    import_names_for,
+    installed_top_levels_digest,
+    parse_projects,
+)
 from bot.checks.base import CheckContext, Checker, Finding, Severity
 from bot.checks.limits import (
     memory_ceiling,
+    not_analysed_for_target,
     out_of_memory,
     split_by_size,
 )
@@ -34,48 +40,17 @@ from bot.checks.options import CheckerOptions, SubprocessOptions
 from bot.errors import CheckError
 from bot.tree import File, write_tree
 
-__all__ = ["ValidatorChecker", "ValidatorOptions", "clear_parse_memo", "import_names_for"]
+__all__ = [
+    "ValidatorChecker",
+    "ValidatorOptions",
+    "clear_parse_memo",
+    "import_names_for",
+]
 
 _DATA_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 # JSON dialects that allow comments; they are not meant for a strict JSON parser.
 _JSONC_NAMES = ("tsconfig.json", "jsconfig.json", "devcontainer.json", ".eslintrc.json")
 
-# Distribution names whose import name is not the normalised distribution name.
-_IMPORT_NAMES: dict[str, tuple[str, ...]] = {
-    "attrs": ("attr", "attrs"),
-    "beautifulsoup4": ("bs4",),
-    "dnspython": ("dns",),
-    "email-validator": ("email_validator",),
-    "faiss-cpu": ("faiss",),
-    "google-cloud-storage": ("google",),
-    "grpcio": ("grpc",),
-    "ipython": ("IPython",),
-    "msgpack-python": ("msgpack",),
-    "mysqlclient": ("MySQLdb",),
-    "opencv-python": ("cv2",),
-    "opencv-python-headless": ("cv2",),
-    "pillow": ("PIL",),
-    "protobuf": ("google",),
-    "psycopg-binary": ("psycopg",),
-    "psycopg2-binary": ("psycopg2",),
-    "pydantic-settings": ("pydantic_settings",),
-    "pygithub": ("github",),
-    "pyjwt": ("jwt",),
-    "pymupdf": ("fitz",),
-    "pyopenssl": ("OpenSSL",),
-    "python-dateutil": ("dateutil",),
-    "python-dotenv": ("dotenv",),
-    "python-jose": ("jose",),
-    "python-json-logger": ("pythonjsonlogger",),
-    "python-multipart": ("multipart", "python_multipart"),
-    "pytest-asyncio": ("pytest_asyncio",),
-    "pyyaml": ("yaml",),
-    "pyzmq": ("zmq",),
-    "scikit-image": ("skimage",),
-    "scikit-learn": ("sklearn",),
-    "setuptools": ("setuptools", "pkg_resources", "_distutils_hack"),
-    "typing-extensions": ("typing_extensions",),
-}
 # Packages that well-known distributions always install: importing them without declaring them
 # works, but only as long as the declaring package keeps depending on them (a low finding).
 _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
@@ -93,29 +68,36 @@ _ALWAYS_BRINGS: dict[str, tuple[str, ...]] = {
     "typer": ("click", "rich", "typing_extensions"),
     "celery": ("kombu", "billiard", "vine", "click"),
     "github": ("requests", "urllib3", "jwt", "nacl"),
+    "sphinx": (
+        "docutils",
+        "pygments",
+        "jinja2",
+        "babel",
+        "alabaster",
+        "imagesize",
+        "snowballstemmer",
+    ),
+    "mkdocs": ("jinja2", "markdown", "yaml", "click", "markupsafe", "watchdog", "pathspec"),
+    "pytest": ("pluggy", "iniconfig", "packaging", "_pytest"),
+    "scrapy": ("twisted", "lxml", "parsel", "w3lib", "zope", "itemadapter", "cryptography"),
+    "black": ("click", "mypy_extensions", "pathspec", "platformdirs", "packaging"),
+    "sqlmodel": ("sqlalchemy", "pydantic"),
+    "mypy": ("mypy_extensions", "typing_extensions"),
+    "kombu": ("amqp", "vine"),
+    "eventlet": ("greenlet", "dns"),
+    "gevent": ("greenlet",),
+    "pymongo": ("bson", "gridfs", "dns"),
+    "boto3": ("botocore", "s3transfer", "jmespath"),
 }
-_PREFIX_IMPORTS = (("google-", "google"), ("opentelemetry-", "opentelemetry"), ("azure-", "azure"))
 
 _TEST_PARTS = ("tests", "test", "testing")
+# The test runner runs test code, so it is importable there whether or not it is declared.
+_TEST_RUNNER = frozenset({"pytest", "_pytest"})
+# Standard-library modules of Pythons newer than the one evobot may run on
+# (`sys.stdlib_module_names` is the running interpreter's).
+_NEWER_STDLIB = frozenset({"tomllib", "annotationlib", "compression", "_colorize", "_pyrepl"})
+_VERSION_OR_PLATFORM = re.compile(r"\bsys\.(?:version_info|platform)\b|\bos\.name\b|PY3\d")
 _SAFE_YAML_LOADERS = ("SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader")
-
-
-def import_names_for(distribution: str) -> tuple[str, ...]:
-    """The top-level import names a distribution (a PEP 508 name) most likely provides."""
-    norm = re.sub(r"[-_.]+", "-", distribution).lower()
-    if norm.startswith("types-"):
-        return ()
-    if norm in _IMPORT_NAMES:
-        return _IMPORT_NAMES[norm]
-    names = {norm.replace("-", "_")}
-    for prefix, name in _PREFIX_IMPORTS:
-        if norm.startswith(prefix):
-            names.add(name)
-    if norm.startswith("python-"):
-        names.add(norm.removeprefix("python-").replace("-", "_"))
-    if norm.startswith("py") and norm.endswith("-binary"):
-        names.add(norm.removesuffix("-binary").replace("-", "_"))
-    return tuple(sorted(names))
 
 
 def _is_test_path(path: str) -> bool:
@@ -136,89 +118,62 @@ class _Import:
     module: str  # dotted, may be "" for `from . import x`
     names: tuple[str, ...]  # for `from m import a, b`
     guarded: bool  # inside try/except ImportError or `if TYPE_CHECKING`
+    nested: bool = False  # inside a function body, run only when it is called
 
 
 @dataclass(frozen=True)
 class _TreeFacts:
     """What the import stage reads from the rest of the tree, computed once per tree."""
 
-    has_manifest: bool
-    declared: frozenset[str]  # lower-cased import names of declared dependencies
-    brought: Mapping[str, str]  # import name -> the declared import name that brings it
+    projects: Projects  # per project: declared dependencies, target Python
     top_level: frozenset[str]  # importable top-level names of the tree's own modules
     files: frozenset[str]  # every path (for relative imports and sibling modules)
     dirs: frozenset[str]
+    # Modules and packages anywhere under a test directory: tests put their fixture apps on
+    # `sys.path` (`tests/test_apps/blueprintapp`), so test code may import them by name.
+    test_modules: frozenset[str] = frozenset()
+
+    def declared(self, path: str) -> frozenset[str]:
+        """Lower-cased import names declared by the projects enclosing ``path``."""
+        return self.projects.declared(path)
+
+    def brought(self, path: str) -> Mapping[str, str]:
+        """Import name -> the declared import name that brings it, for ``path``."""
+        return _brought(self.declared(path))
 
 
-def _declared_dependencies(tree: Mapping[str, File]) -> tuple[bool, set[str]]:
-    reqs: list[str] = []
-    has = False
-    pyproject = tree.get("pyproject.toml")
-    if pyproject is not None:
-        data = load_toml(pyproject.data) or {}
-        has = True
-        project = data.get("project") or {}
-        reqs += [r for r in project.get("dependencies") or [] if isinstance(r, str)]
-        for group in (project.get("optional-dependencies") or {}).values():
-            reqs += [r for r in group or [] if isinstance(r, str)]
-        for group in (data.get("dependency-groups") or {}).values():
-            reqs += [r for r in group or [] if isinstance(r, str)]
-        poetry = (data.get("tool") or {}).get("poetry") or {}
-        reqs += [str(name) for name in poetry.get("dependencies") or {}]
-        for group in (poetry.get("group") or {}).values():
-            reqs += [str(name) for name in (group or {}).get("dependencies") or {}]
-        if isinstance(project.get("name"), str):
-            reqs.append(project["name"])
-    for path, f in tree.items():
-        if "/" not in path and re.fullmatch(r"requirements[\w.-]*\.(txt|in)", path):
-            has = True
-            for raw in f.data.decode("utf-8", "replace").splitlines():
-                line = raw.split("#", 1)[0].strip()
-                if line and not line.startswith("-"):
-                    reqs.append(line)
-    names: set[str] = set()
-    for req in reqs:
-        try:
-            dist = Requirement(req).name
-        except InvalidRequirement:
-            dist = re.split(r"[\s\[<>=!~;@]", req.strip(), maxsplit=1)[0]
-        if dist and dist.lower() != "python":
-            names.update(n.lower() for n in import_names_for(dist))
-    return has, names
-
-
-def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
-    has, declared = _declared_dependencies(tree)
-    top: set[str] = set()
-    dirs: set[str] = set()
-    for path in tree:
-        parts = path.split("/")
-        for i in range(1, len(parts)):
-            dirs.add("/".join(parts[:i]))
-        if not path.endswith((".py", ".pyi")) and not path.endswith((".so", ".pyd")):
-            continue
-        for root in ("", "src/", "lib/"):
-            if root and not path.startswith(root):
-                continue
-            rest = path[len(root) :].split("/")
-            first = rest[0]
-            if len(rest) == 1:
-                first = first.split(".", 1)[0]
-            if first.isidentifier():
-                top.add(first)
+@functools.lru_cache(maxsize=256)
+def _brought(declared: frozenset[str]) -> Mapping[str, str]:
     brought: dict[str, str] = {}
     for name in sorted(declared):
         for extra in _ALWAYS_BRINGS.get(name, ()):
             brought.setdefault(extra, name)
+    return brought
+
+
+def _tree_facts(tree: Mapping[str, File]) -> _TreeFacts:
+    projects = parse_projects(tree)
+    dirs: set[str] = set()
+    test_modules: set[str] = set()
+    for path in tree:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            dirs.add("/".join(parts[:i]))
+        if path.endswith(".py") and any(p in _TEST_PARTS for p in parts[:-1]):
+            first = min(i for i, p in enumerate(parts) if p in _TEST_PARTS)
+            names = [*parts[first + 1 : -1], parts[-1].removesuffix(".py")]
+            test_modules.update(n for n in names if n.isidentifier())
     return _TreeFacts(
-        has, frozenset(declared), brought, frozenset(top), frozenset(tree), frozenset(dirs)
+        projects, projects.top_level, frozenset(tree), frozenset(dirs), frozenset(test_modules)
     )
 
 
 def _collect_imports(module: ast.Module) -> list[_Import]:
     found: list[_Import] = []
 
-    def visit(node: ast.AST, guarded: bool) -> None:
+    def visit(node: ast.AST, guarded: bool, nested: bool = False) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            nested = True
         if isinstance(node, ast.Try):
             catches: set[str] = set()
             for handler in node.handlers:
@@ -233,30 +188,49 @@ def _collect_imports(module: ast.Module) -> list[_Import]:
             body_guarded = guarded or bool(
                 catches & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
             )
-            for stmt in node.body:
-                visit(stmt, body_guarded)
-            for part in [*node.handlers, *node.orelse, *node.finalbody]:
-                visit(part, guarded)
+            # The fallback after `except ImportError:` and the `else:` that runs only when
+            # the guarded import worked are optional too (`import simplejson` falling back
+            # to `BaseHTTPServer` on Python 2).
+            for stmt in [*node.body, *node.handlers, *node.orelse]:
+                visit(stmt, body_guarded, nested)
+            for stmt in node.finalbody:
+                visit(stmt, guarded, nested)
             return
         if isinstance(node, ast.If):
             test = ast.unparse(node.test)
             if "TYPE_CHECKING" in test:
                 for stmt in node.body:
-                    visit(stmt, True)
+                    visit(stmt, True, nested)
                 for stmt in node.orelse:
-                    visit(stmt, guarded)
+                    visit(stmt, guarded, nested)
+                return
+            if _VERSION_OR_PLATFORM.search(test):
+                # `if sys.version_info >= (3, 11): import tomllib / else: import tomli`:
+                # each branch runs only where its module exists.
+                for stmt in [*node.body, *node.orelse]:
+                    visit(stmt, True, nested)
                 return
         if isinstance(node, ast.Import):
             for alias in node.names:
-                found.append(_Import(node.lineno, 0, alias.name, (), guarded))
+                found.append(_Import(node.lineno, 0, alias.name, (), guarded, nested))
         elif isinstance(node, ast.ImportFrom):
             names = tuple(a.name for a in node.names)
-            found.append(_Import(node.lineno, node.level, node.module or "", names, guarded))
+            found.append(
+                _Import(node.lineno, node.level, node.module or "", names, guarded, nested)
+            )
         for child in ast.iter_child_nodes(node):
-            visit(child, guarded)
+            visit(child, guarded, nested)
 
     visit(module, False)
-    return found
+    # A module the file imports under a guard somewhere is optional everywhere in it
+    # (`if has_simplejson: from simplejson import JSONDecodeError`).
+    optional = {imp.module.split(".", 1)[0] for imp in found if imp.guarded and not imp.level}
+    return [
+        imp
+        if imp.guarded or imp.level or imp.module.split(".", 1)[0] not in optional
+        else _Import(imp.line, imp.level, imp.module, imp.names, True, imp.nested)
+        for imp in found
+    ]
 
 
 def _script_dirs(path: str, facts: _TreeFacts) -> list[str]:
@@ -271,6 +245,13 @@ def _script_dirs(path: str, facts: _TreeFacts) -> list[str]:
             if (f"{parent}/conftest.py" if parent else "conftest.py") in facts.files:
                 dirs.append(parent)
     return dirs
+
+
+def _sibling(path: str, top: str, facts: _TreeFacts, dirs: Sequence[str] | None = None) -> bool:
+    """Whether ``top`` is a module ``path`` can import by bare name from the tree."""
+    if _is_test_path(path) and top in facts.test_modules:
+        return True
+    return _sibling_exists(_script_dirs(path, facts) if dirs is None else dirs, top, facts)
 
 
 def _sibling_exists(dirs: Sequence[str], top: str, facts: _TreeFacts) -> bool:
@@ -310,19 +291,22 @@ def _resolve(imp: _Import, path: str, facts: _TreeFacts) -> str:
             return f"missing-relative:{','.join(missing)}" if missing else "relative"
         return "relative" if _module_exists(facts, target) else f"missing-relative:{target}"
     top = imp.module.split(".", 1)[0]
-    if top in sys.stdlib_module_names or top == "__future__":
+    if top in sys.stdlib_module_names or top in _NEWER_STDLIB or top == "__future__":
         return "stdlib"
     if top in facts.top_level:
         return "local"
-    if _sibling_exists(_script_dirs(path, facts), top, facts):
+    if _sibling(path, top, facts):
         return "sibling"
-    if top.lower() in facts.declared:
+    if top in _TEST_RUNNER and _is_test_path(path):
+        return "test-runner"
+    if top.lower() in facts.declared(path):
         return "declared"
     if imp.guarded:
         return "guarded"
-    if top.lower() in facts.brought:
-        return f"transitive:{facts.brought[top.lower()]}"
-    return "missing" if facts.has_manifest else "missing-no-manifest"
+    brought = facts.brought(path)
+    if top.lower() in brought:
+        return f"transitive:{brought[top.lower()]}"
+    return "missing" if facts.projects.has_manifest(path) else "missing-no-manifest"
 
 
 def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -> Iterator[Finding]:
@@ -352,20 +336,42 @@ def _import_findings(path: str, imports: Sequence[_Import], facts: _TreeFacts) -
             )
         elif how.startswith("missing"):
             top = imp.module.split(".", 1)[0]
+            nearest = facts.projects.chain(path)
+            manifest = f"{nearest[0].root}/" if nearest and nearest[0].root else ""
             where = (
-                "in pyproject.toml or requirements*.txt"
+                f"of the project at {manifest or 'the root'} (its pyproject.toml, setup.py, "
+                "setup.cfg or requirements files)"
                 if how == "missing"
-                else "(the tree has no pyproject.toml or requirements*.txt)"
+                else "(the tree has no pyproject.toml, setup.py or requirements*.txt)"
             )
+            why = ""
+            if _optional_code(path, facts):
+                why = "documentation, example or script code without requirements of its own"
+            elif imp.nested and _is_test_path(path):
+                why = "imported inside a function of test code (often a module the test creates)"
             yield Finding(
                 checker=ValidatorChecker.name,
                 rule="unresolved-import",
-                severity=Severity.HIGH,
+                severity=Severity.LOW if why else Severity.HIGH,
                 path=path,
                 line=imp.line,
                 message=f"`{top}` is not in the standard library, not a module of this tree, "
-                f"and not a declared dependency {where}",
+                f"and not a declared dependency {where}" + (f"; low: {why}" if why else ""),
             )
+
+
+def _optional_code(path: str, facts: _TreeFacts) -> bool:
+    """Documentation, example or script code without requirements of its own: an import
+    missing there is reported low, never blocking by default."""
+    projects = facts.projects
+    return projects.optional_code(path) and not projects.own_requirements(path)
+
+
+def _needs_newer_python(path: str, facts: _TreeFacts) -> tuple[int, int] | None:
+    """The project's target Python, when it is newer than the one evobot runs on (so this
+    interpreter's parser may refuse syntax that is valid for the target)."""
+    target = facts.projects.target(path)
+    return target if target is not None and target > sys.version_info[:2] else None
 
 
 class _Qualifier:
@@ -634,7 +640,11 @@ def _parse_uncached(path: str, file: File) -> _Parsed:
     except ValueError as exc:  # e.g. NUL bytes in source
         err = _finding("syntax-error", Severity.HIGH, path, None, f"cannot compile: {exc}")
         return _Parsed(None, err, ())
-    return _Parsed(module, None, tuple(_collect_imports(module)))
+    imports = _collect_imports(module)
+    if path.endswith(".pyi"):
+        # A stub's imports are read by type checkers only, never run.
+        imports = [dataclasses.replace(imp, guarded=True) for imp in imports]
+    return _Parsed(module, None, tuple(imports))
 
 
 _MYPY_LINE = re.compile(
@@ -655,7 +665,7 @@ class ValidatorChecker(Checker):
     """Syntax, AST rules, imports, security patterns, data-file syntax, and optionally mypy."""
 
     name: ClassVar[str] = "validator"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     options_model: ClassVar[type[CheckerOptions]] = ValidatorOptions
 
     def __init__(self) -> None:
@@ -668,7 +678,12 @@ class ValidatorChecker(Checker):
     def config_digest(self, ctx: CheckContext) -> str:
         options = ctx.options_as(ValidatorOptions)
         # The standard library's module names differ between Python versions.
-        facts = {**options.model_dump(mode="json"), "python": list(sys.version_info[:2])}
+        facts = {
+            **options.model_dump(mode="json"),
+            "python": list(sys.version_info[:2]),
+            # distribution -> import names read from installed metadata
+            "installed": installed_top_levels_digest(),
+        }
         if options.types:
             facts["mypy"] = _mypy_version()
         blob = json.dumps(facts, sort_keys=True).encode()
@@ -682,7 +697,7 @@ class ValidatorChecker(Checker):
     def dependencies(self, path: str, ctx: CheckContext) -> Sequence[str]:
         if not path.endswith((".py", ".pyi")):
             return ()
-        deps = [p for p in ctx.tree if p == "pyproject.toml" or p.startswith("requirements")]
+        deps = [p for p in ctx.tree if _is_manifest(p)]
         # The imports stage reads which modules exist; mypy reads them all.
         deps += [p for p in ctx.tree if p.endswith((".py", ".pyi")) and p != path]
         return sorted(set(deps))
@@ -706,15 +721,17 @@ class ValidatorChecker(Checker):
         resolved: list[tuple[str, bool, bool, bool, str]] = []
         dirs = _script_dirs(path, facts)
         identifiers, levels = _scan(data)
+        declared = facts.declared(path)
+        brought = facts.brought(path)
         for token in identifiers:
-            sibling = _sibling_exists(dirs, token, facts)
+            sibling = _sibling(path, token, facts, dirs)
             low = token.lower()
             entry = (
                 token,
                 token in facts.top_level,
                 sibling,
-                low in facts.declared,
-                facts.brought.get(low, ""),
+                low in declared,
+                brought.get(low, ""),
             )
             if any(entry[1:]):
                 resolved.append(entry)
@@ -729,7 +746,17 @@ class ValidatorChecker(Checker):
             prefix = "" if str(base) == "." else f"{base}/"
             relative = [path, sorted(p for p in facts.files if p.startswith(prefix))]
         blob = json.dumps(
-            [suffix, _is_test_path(path), facts.has_manifest, resolved, relative],
+            [
+                suffix,
+                _is_test_path(path),
+                facts.projects.has_manifest(path),
+                _optional_code(path, facts),
+                _needs_newer_python(path, facts),
+                # the message names the nearest project
+                [p.root for p in facts.projects.chain(path)[:1]],
+                resolved,
+                relative,
+            ],
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
@@ -739,6 +766,9 @@ class ValidatorChecker(Checker):
             return _data_findings(path, file.data)
         parsed = _parse(path, file)
         if parsed.module is None:
+            newer = _needs_newer_python(path, self._tree_facts(ctx))
+            if newer is not None and parsed.error is not None and parsed.error.line is not None:
+                return [not_analysed_for_target(self.name, path, newer)]
             # the memoised parse may come from the same content at another path
             return [parsed.error.model_copy(update={"path": path})] if parsed.error else []
         findings = list(_ast_rules(path, parsed.module))
@@ -783,6 +813,16 @@ class ValidatorChecker(Checker):
                     f"not analysed: {why} while parsing it",
                 )
             ]
+
+
+def _is_manifest(path: str) -> bool:
+    """A file the import stage reads declarations or the target Python from."""
+    name = path.rsplit("/", 1)[-1]
+    return (
+        name in ("pyproject.toml", "setup.py", "setup.cfg", "ruff.toml", ".ruff.toml")
+        or "requirements" in path
+        or name.startswith("constraints")
+    )
 
 
 def _mypy_version() -> str:

@@ -14,7 +14,7 @@ from rich.text import Text
 from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
 from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
-from bot.errors import CheckError
+from bot.errors import CheckError, EvobotError
 from bot.git import Git
 from bot.parsing import DocumentError, parse_yaml
 from bot.tree import File, Tree
@@ -45,38 +45,65 @@ _NEVER_CHECKED = (
 )
 
 
-def _read_for_check(root: Path) -> Tree:
+def _read_for_check(root: Path) -> tuple[Tree, dict[str, str]]:
     """The service's files under ``root``: in a git checkout the files git lists (tracked and
-    untracked, not ignored); elsewhere every file outside tool state and virtualenvs. Symlinks
-    leaving ``root`` are not part of the tree."""
+    untracked, not ignored); elsewhere every file outside tool state and virtualenvs.
+
+    Symlinks are never followed: each one is recorded, with where it points, in the second
+    result (path -> description), and left out of the tree. A link into the tree names a file
+    checked at its own path; one leaving the tree, or dangling (a real repository may commit
+    `.agents/skills/x -> ../../../elsewhere`), must not stop the check of everything else.
+    """
     listed = _git(root, "ls-files", "--cached", "--others", "--exclude-standard", "-z")
     keep = {p for p in listed.split("\0") if p} if listed is not None else None
     tree: Tree = {}
+    links: dict[str, str] = {}
 
     def unlistable(exc: OSError) -> None:
         raise CheckError(f"{exc.filename}: cannot read: {exc.strerror or exc}")
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=unlistable):
         here = Path(dirpath)
+        entries = []
+        for d in sorted(dirnames):
+            if (here / d).is_symlink():
+                entries.append(d)  # os.walk does not descend into it: record it as a link
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if d not in _NEVER_CHECKED and not (here / d / "pyvenv.cfg").exists()
+            if d not in _NEVER_CHECKED
+            and not (here / d).is_symlink()
+            and not (here / d / "pyvenv.cfg").exists()
         )
-        for name in sorted(filenames):
+        for name in sorted([*filenames, *entries]):
             full = here / name
             rel = full.relative_to(root).as_posix()
             if keep is not None and rel not in keep:
                 continue
-            if full.is_symlink() and not full.resolve().is_relative_to(root):
+            if full.is_symlink():
+                links[rel] = _describe_link(root, full)
                 continue
             try:
-                st = full.stat()
+                st = full.lstat()
                 if stat.S_ISREG(st.st_mode):
                     tree[rel] = File(full.read_bytes(), bool(st.st_mode & stat.S_IXUSR))
             except OSError as exc:
                 raise CheckError(f"{full}: cannot read: {exc.strerror or exc}") from None
-    return tree
+    return tree, links
+
+
+def _describe_link(root: Path, link: Path) -> str:
+    """Where a symlink points, in words, without following it out of ``root``."""
+    try:
+        target = str(link.readlink())
+    except OSError as exc:
+        return f"symlink that cannot be read ({exc.strerror or exc}); not followed"
+    resolved = (link.parent / target).resolve(strict=False)
+    facts = [] if resolved.is_relative_to(root) else ["outside the tree"]
+    if not resolved.exists():
+        facts.append("dangling")
+    where = ", ".join(facts) or "inside the tree; its target is checked at its own path"
+    return f"symlink to {target} ({where}); not followed"
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -203,31 +230,68 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Run the validator, ruff, bandit, secret and license checks; exit 1 if policy blocks."""
-        root = path.resolve()
-        if not root.is_dir():
-            raise CheckError(f"{path}: not a directory")
-        config_checks: dict[str, Any] | None = None
-        config_file = root / CONFIG_NAME
-        if config_file.is_file():
-            config = parse_consumer_config(config_file.read_bytes(), source=str(config_file))
-            config_checks = config.checks
-        policy = load_policy(config_checks, org_policy)
-        tree = _read_for_check(root)
-        if all_files:
-            changed, scope = None, "every file"
-        else:
-            changed, scope = changed_paths(root)
-        cache = None
-        if not no_cache:
-            cache = CheckCache(cache_path or default_cache_path(os.environ))
         try:
-            run = run_checks(tree, changed=changed, policy=policy, cache=cache, types=types)
-        finally:
-            if cache is not None:
-                cache.close()
+            run, scope, links = _check(path, all_files, types, cache_path, no_cache, org_policy)
+        except (EvobotError, OSError) as exc:
+            if json_out:
+                # A caller parsing stdout always gets a document, also when nothing was checked.
+                error = exc.diagnostics() if isinstance(exc, EvobotError) else _os_error(exc)
+                print_json({"passed": False, "error": error})
+            raise
         if json_out:
-            print_json({**run.to_json(), "scope": scope})
+            print_json(
+                {
+                    **run.to_json(),
+                    "scope": scope,
+                    "skipped": [{"path": p, "reason": why} for p, why in sorted(links.items())],
+                }
+            )
         else:
             _print_run(run, scope)
+            for p, why in sorted(links.items()):
+                console.print(
+                    Text.assemble((f"{'info':<8}", "dim"), f" {p} ", ("skipped", "dim"), f" {why}")
+                )
         if not run.verdict.passed:
             raise typer.Exit(1)
+
+
+def _os_error(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename is not None else ""
+    return f"{where}{exc.strerror or exc}"
+
+
+def _check(
+    path: Path,
+    all_files: bool,
+    types: bool,
+    cache_path: Path | None,
+    no_cache: bool,
+    org_policy: Path | None,
+) -> tuple[CheckRun, str, dict[str, str]]:
+    """Read the policy and the tree under ``path``, and check it."""
+    root = path.resolve()
+    if not root.is_dir():
+        raise CheckError(f"{path}: not a directory")
+    config_checks: dict[str, Any] | None = None
+    config_file = root / CONFIG_NAME
+    if config_file.is_file():
+        config = parse_consumer_config(config_file.read_bytes(), source=str(config_file))
+        config_checks = config.checks
+    policy = load_policy(config_checks, org_policy)
+    tree, links = _read_for_check(root)
+    if all_files:
+        changed, scope = None, "every file"
+    else:
+        changed, scope = changed_paths(root)
+        if changed is not None:
+            changed = [p for p in changed if p not in links]
+    cache = None
+    if not no_cache:
+        cache = CheckCache(cache_path or default_cache_path(os.environ))
+    try:
+        run = run_checks(tree, changed=changed, policy=policy, cache=cache, types=types)
+    finally:
+        if cache is not None:
+            cache.close()
+    return run, scope, links
