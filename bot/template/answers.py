@@ -215,6 +215,19 @@ def resolve_answers(
     ``on_invalid(name, message)`` and asked again (a few times). Pass an open ``sandbox`` to
     reuse one worker process across calls.
     """
+    if manifest.dialect is not None:
+        # A copier or cookiecutter template: resolved by that tool's rules.
+        from bot.template.cookiecutter import resolve_cookiecutter_answers
+        from bot.template.copier import resolve_copier_answers
+
+        resolve = (
+            resolve_copier_answers
+            if manifest.dialect.kind == "copier"
+            else resolve_cookiecutter_answers
+        )
+        return resolve(
+            manifest, given, ask=ask, limits=limits, on_invalid=on_invalid, sandbox=sandbox
+        )
     # A key given without a value (`name:` in a YAML file) counts as not given.
     given = {k: v for k, v in given.items() if v is not None}
     values: dict[str, Any] = {}

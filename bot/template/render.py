@@ -122,6 +122,10 @@ def render_template(
     calls (its limits then apply; ``limits`` is ignored).
     """
     manifest = template.manifest
+    if manifest.dialect is not None:
+        from bot.template.render_dialect import render_dialect
+
+        return render_dialect(template, answers, limits=limits, sandbox=sandbox)
     root = template.root
     files_root = root / manifest.files_dir
     if not files_root.is_dir():

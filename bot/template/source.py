@@ -26,11 +26,13 @@ from packaging.version import Version
 
 from bot.errors import TemplateSourceError
 from bot.redact import redact_url, redact_urls_in
-from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
+from bot.template.loader import has_manifest, load_any_manifest
+from bot.template.manifest import MANIFEST_NAME, Manifest, parse_tag_version
 from bot.tree import NotRegularFileError, raise_read_error, read_regular_file, safe_relpath
 
 __all__ = [
     "ResolvedTemplate",
+    "expand_source",
     "is_git_url",
     "list_versions",
     "open_template",
@@ -52,6 +54,30 @@ class ResolvedTemplate:
     commit: str  # full git commit id; for a plain directory a sha1-style content digest
     is_git: bool
     manifest: Manifest
+    describe: str | None = None  # `git describe --tags --always` (copier's `_commit`)
+
+
+# copier's source shortcuts: `gh:owner/name` and `gl:owner/name`.
+_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def expand_source(source: str) -> str:
+    """The URL a source shortcut stands for (`gh:o/n` -> `https://github.com/o/n.git`, as
+    copier reads it; `git+https://...` -> `https://...`); any other source as it is."""
+    for prefix, base in _SHORTCUTS.items():
+        if source.startswith(prefix):
+            rest = source[len(prefix) :].lstrip("/")
+            return base + rest + ("" if rest.endswith(".git") else ".git")
+    if source.startswith("git+") and is_git_url(source[4:]):
+        return source[4:]
+    return source
+
+
+def _template_name(source: str, subdir: str | None) -> str:
+    """A name for a template whose manifest has none (copier, cookiecutter): its repository's."""
+    tail = subdir or source.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    tail = tail.rstrip("/").rsplit("/", 1)[-1]
+    return tail.removesuffix(".git") or "template"
 
 
 def is_git_url(source: str) -> bool:
@@ -397,9 +423,11 @@ def open_template(
     if not source or source.startswith("-"):
         raise TemplateSourceError(f"{source!r} is not a template source")
     sub = _check_subdir(subdir)
+    url = expand_source(source)
+    name = _template_name(url, sub)
     with contextlib.ExitStack() as stack:
-        if is_git_url(source):
-            git = _open_remote(source, git_http_headers, cache_dir, vcs_ref, stack)
+        if is_git_url(url):
+            git = _open_remote(url, git_http_headers, cache_dir, vcs_ref, stack)
         else:
             path = Path(source).expanduser()
             if not path.exists():
@@ -418,7 +446,7 @@ def open_template(
                         f"{vcs_ref!r}; only its current content ({digest[:12]}) can be rendered",
                         hint="make the template a git repository with version tags",
                     )
-                manifest = load_manifest(root)
+                manifest = load_any_manifest(root, name=name)
                 yield ResolvedTemplate(
                     source=source,
                     subdir=sub,
@@ -438,13 +466,17 @@ def open_template(
             checkout = tmp / "template"
             checkout.mkdir()
             _extract(git, commit, sub, checkout)
-        if not os.path.lexists(checkout / MANIFEST_NAME):  # a link is refused by load_manifest
+        if not has_manifest(checkout):  # a link is refused by load_any_manifest
             where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
             raise TemplateSourceError(
-                f"{redact_url(source)}: no {where} at {ref or commit[:12]}",
+                f"{redact_url(source)}: no {where} (nor a copier.yml or cookiecutter.json) "
+                f"at {ref or commit[:12]}",
                 hint="pass --subdir when the template lives in a subdirectory of the repository",
             )
-        manifest = load_manifest(checkout)
+        manifest = load_any_manifest(checkout, name=name)
+        describe = None
+        if manifest.dialect is not None:
+            describe = git.try_text("describe", "--tags", "--always", commit)
         yield ResolvedTemplate(
             source=source,
             subdir=sub,
@@ -453,6 +485,7 @@ def open_template(
             commit=commit,
             is_git=True,
             manifest=manifest,
+            describe=describe,
         )
 
 
@@ -480,6 +513,7 @@ def list_versions(
     prereleases: bool = False,
 ) -> list[str]:
     """The PEP 440 version tags of a git template source, oldest first."""
+    source = expand_source(source)
     with contextlib.ExitStack() as stack:
         if is_git_url(source):
             git = _open_remote(source, git_http_headers, cache_dir, None, stack)
