@@ -269,15 +269,15 @@ def _quote(value: Any) -> str:
 
 
 def _basename(value: str) -> str:
-    return os.path.basename(value)
+    return os.path.basename(value)  # noqa: PTH119 - string semantics, as Ansible
 
 
 def _dirname(value: str) -> str:
-    return os.path.dirname(value)
+    return os.path.dirname(value)  # noqa: PTH120 - string semantics, as Ansible
 
 
 def _splitext(value: str) -> tuple[str, str]:
-    return os.path.splitext(value)
+    return os.path.splitext(value)  # noqa: PTH122 - string semantics, as Ansible
 
 
 def _pathjoin(*parts: str, mode: str = "posix") -> str:

@@ -18,7 +18,7 @@ from bot.parsing import load_json
 from bot.template.answers import AnswerError, AnswerSet
 from bot.template.copier import render_string
 from bot.template.dialect import Dialect
-from bot.template.manifest import Manifest, Question
+from bot.template.manifest import Manifest, Question, QuestionType
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 from bot.tree import NotRegularFileError, read_regular_file
 
@@ -47,7 +47,9 @@ def _question(raw: Any) -> Question:
             type="choice", help=None, default=raw[0] if raw else None, choices=list(raw),
             validator=None, when=True, secret=False, placeholder=None, multiselect=False,
         )  # fmt: skip
-    qtype = "bool" if isinstance(raw, bool) else "yaml" if isinstance(raw, dict) else "str"
+    qtype: QuestionType = (
+        "bool" if isinstance(raw, bool) else "yaml" if isinstance(raw, dict) else "str"
+    )
     return Question.model_construct(
         type=qtype, help=None, default=raw, choices=None, validator=None, when=True,
         secret=False, placeholder=None, multiselect=False,

@@ -23,7 +23,7 @@ import yaml
 from bot.errors import ManifestError
 from bot.template.answers import AnswerError, AnswerSet
 from bot.template.dialect import ENVOPS_KEYS, Dialect
-from bot.template.manifest import Manifest, Migration, Question
+from bot.template.manifest import Manifest, Migration, Question, QuestionType
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 from bot.tree import NotRegularFileError, read_regular_file
 
@@ -145,7 +145,7 @@ def _load_documents(path: Path, root: Path, label: str, budget: list[int]) -> li
 
     _Loader.add_constructor("!include", include)
     try:
-        return _flatten(list(yaml.load_all(data, Loader=_Loader)))  # noqa: S506 - safe + !include
+        return _flatten(list(yaml.load_all(data, Loader=_Loader)))
     except yaml.YAMLError as exc:
         text = " ".join(str(exc).split())
         raise ManifestError(f"{label}: not valid YAML: {text}") from None
@@ -287,21 +287,21 @@ def _question_spec(name: str, raw: Any, label: str) -> dict[str, Any]:
 
 def _evobot_question(spec: Mapping[str, Any]) -> Question:
     """An approximation of the copier question for prompts and help (never for resolution)."""
-    ctype = spec.get("type")
+    ctype: Any = spec.get("type")
     choices = spec.get("choices")
     plain_choices = isinstance(choices, list | dict) and choices
     if spec.get("multiselect"):
-        qtype = "list"
+        qtype: QuestionType = "list"
     elif plain_choices:
         qtype = "choice"
-    elif ctype in ("str", "int", "float", "bool", "yaml", "json", "path"):
+    elif ctype in _TYPES:
         qtype = ctype
     else:
         qtype = "str"
     values: Any = None
     if plain_choices and isinstance(choices, dict):
         values = dict(choices)
-    elif plain_choices:
+    elif plain_choices and isinstance(choices, list):
         values = [c[1] if isinstance(c, list) and len(c) == 2 else c for c in choices]
     return Question.model_construct(
         type=qtype,

@@ -32,7 +32,7 @@ from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sa
 from bot.template.source import ResolvedTemplate
 from bot.tree import File, Tree, is_binary, refuse_git_dir, safe_relpath
 
-__all__ = ["copier_context", "cookiecutter_context", "render_dialect"]
+__all__ = ["cookiecutter_context", "copier_context", "render_dialect"]
 
 
 def copier_context(
@@ -49,7 +49,7 @@ def copier_context(
     for name in dialect.questions:
         if name in values and name not in hidden:
             remembered[name] = values[name]
-    conf = {
+    conf: dict[str, Any] = {
         "answers_file": dialect.answers_file,
         "src_path": template.source,
         "dst_path": ".",
