@@ -38,6 +38,7 @@ __all__ = [
     "open_template",
     "redact_url",
     "redact_urls_in",
+    "resolve_ref",
 ]
 
 _GIT_TIMEOUT_S = 600
@@ -503,6 +504,29 @@ def _open_remote(
     bare = tmp / "repo.git"
     _Git(None, source, headers).run("clone", "--bare", "--quiet", "--", source, str(bare))
     return _Git(bare, source, headers)
+
+
+def resolve_ref(
+    source: str,
+    ref: str,
+    *,
+    git_http_headers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+) -> str:
+    """The full commit id ``ref`` (a tag, branch, commit or `git describe` name such as
+    copier's `_commit: v1.2.0-3-gabc1234`) names in the git template ``source``."""
+    url = expand_source(source)
+    with contextlib.ExitStack() as stack:
+        if is_git_url(url):
+            git = _open_remote(url, git_http_headers, cache_dir, None, stack)
+        else:
+            git_dir = _local_git_dir(Path(url).expanduser())
+            if git_dir is None:
+                raise TemplateSourceError(
+                    f"{source}: not a git repository, so it has no version {ref!r}"
+                )
+            git = _Git(git_dir, url, ())
+        return _resolve_ref(git, ref, prereleases=True)[1]
 
 
 def list_versions(
