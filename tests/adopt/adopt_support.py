@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from evobot_testing import build_file_tree, git, git_commit_all, git_init
+from evobot_testing import REPO_ROOT, build_file_tree, git, git_commit_all, git_init
+
+sys.path.insert(0, str(REPO_ROOT / "tests" / "cli"))
+from cli_helpers import run_evobot
 
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, Tree, read_tree
+
+__all__ = ["run_evobot"]  # re-exported for the adoption tests
 
 EXECUTABLE = "#!exec\n"  # a file whose text starts so is written executable (marker removed)
 BIN = Path(sys.executable).parent
@@ -158,3 +163,15 @@ def differences(ours: Mapping[str, File], theirs: Mapping[str, File]) -> list[st
         else:
             out.append(f"{path}: executable evobot={a.executable} theirs={b.executable}")
     return out
+
+
+def cruft_update(project: Path) -> None:
+    """Run `cruft update -y` in ``project`` (a committed git work tree)."""
+    result = subprocess.run(
+        [str(BIN / "cruft"), "update", "-y", "--project-dir", str(project)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"cruft update failed:\n{result.stdout}\n{result.stderr}")

@@ -6,17 +6,20 @@ what copier would lose (a file the consumer deleted stays deleted)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-from adopt_support import copier_copy, copier_update, differences, template_repo, without
+from adopt_support import (
+    copier_copy,
+    copier_update,
+    differences,
+    run_evobot,
+    template_repo,
+    without,
+)
 from evobot_testing import git, git_commit_all, git_init
 
 from bot.tree import read_tree
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "cli"))
-from cli_helpers import run_evobot  # noqa: E402
 
 COPIER_YML = (
     "_answers_file: .copier-answers.yml\n"
@@ -32,8 +35,7 @@ V1 = {
     "copier.yml": COPIER_YML,
     "{{ _copier_conf.answers_file }}.jinja": ANSWERS,
     "app.py.jinja": (
-        "import logging\n\nNAME = '{{ name }}'\n\n\ndef port() -> int:\n"
-        "    return {{ port }}\n"
+        "import logging\n\nNAME = '{{ name }}'\n\n\ndef port() -> int:\n    return {{ port }}\n"
     ),
     "README.md.jinja": "# {{ name }}\n\nA service.\n",
     "Makefile": "test:\n\tpytest\n",
