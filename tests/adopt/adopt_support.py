@@ -15,12 +15,10 @@ from typing import Any
 from evobot_testing import REPO_ROOT, build_file_tree, git, git_commit_all, git_init
 
 sys.path.insert(0, str(REPO_ROOT / "tests" / "cli"))
-from cli_helpers import run_evobot
+from cli_helpers import run_evobot as run_evobot  # re-exported for the adoption tests
 
 from bot.template import open_template, render_template, resolve_answers
 from bot.tree import File, Tree, read_tree
-
-__all__ = ["run_evobot"]  # re-exported for the adoption tests
 
 EXECUTABLE = "#!exec\n"  # a file whose text starts so is written executable (marker removed)
 BIN = Path(sys.executable).parent
