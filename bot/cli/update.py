@@ -46,7 +46,7 @@ from bot.report.provenance import (
     provenance_for_evolution,
     system_clock,
 )
-from bot.template.source import expand_source, resolve_ref
+from bot.template.source import expand_source, remembering, resolve_ref
 from bot.tree import File, Tree, raise_read_error, read_tree, write_tree
 
 __all__ = ["register"]
@@ -281,7 +281,7 @@ def _find_config(root: Path, ours: Tree, options: Options) -> FoundConfig:
 
     def pin(source: str, ref: str) -> str:
         with explain_refusal(expand_source(source), options.env):
-            return resolve_ref(
+            return resolve_ref(  # answered once a run for a fleet (see `remembering`)
                 source,
                 ref,
                 git_http_headers=_headers(source, options.env),
@@ -376,7 +376,7 @@ def update_fleet(
     paths: Sequence[Path], options: Options, *, jobs: int, show_progress: bool
 ) -> list[dict[str, Any]]:
     """Evolve every consumer in ``paths`` in one run, spread over ``jobs`` worker processes."""
-    with _fleet_cache(options.cache_dir) as cache:
+    with _fleet_cache(options.cache_dir) as cache, remembering():
         shared = Options(**{**options.__dict__, "cache_dir": cache})
         tasks = [(str(p), shared) for p in paths]
         # The first consumer fills the cache (template clone, checkouts) before the others

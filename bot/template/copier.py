@@ -454,18 +454,9 @@ def _cast(type_name: str, value: Any) -> Any:
     raise ValueError(f"unknown type {type_name!r}")
 
 
-def _delimiters(dialect: Dialect) -> tuple[str, ...]:
-    ops = dialect.envops
-    return (
-        str(ops.get("variable_start_string", "{{")),
-        str(ops.get("block_start_string", "{%")),
-        str(ops.get("comment_start_string", "{#")),
-    )
-
-
 def render_string(box: Sandbox, dialect: Dialect, source: str, context: Mapping[str, Any]) -> str:
     """``source`` rendered in the sandbox with the dialect's Jinja; plain text as it is."""
-    if not any(d in source for d in _delimiters(dialect)):
+    if not any(d in source for d in dialect.delimiters):
         if dialect.envops.get("keep_trailing_newline", True) is False and source.endswith("\n"):
             return source[:-1]
         return source

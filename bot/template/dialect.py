@@ -68,6 +68,20 @@ class Dialect(BaseModel):
     project_dir: str = ""
 
     @property
+    def delimiters(self) -> tuple[str, ...]:
+        """What starts Jinja in this dialect; text holding none of them renders as itself."""
+        ops = self.envops
+        found = [
+            str(ops.get("variable_start_string", "{{")),
+            str(ops.get("block_start_string", "{%")),
+            str(ops.get("comment_start_string", "{#")),
+        ]
+        for key in ("line_statement_prefix", "line_comment_prefix"):
+            if ops.get(key):
+                found.append(str(ops[key]))
+        return tuple(found)
+
+    @property
     def undefined(self) -> Literal["default", "strict"]:
         """copier's default is Jinja's lenient Undefined; cookiecutter's is strict."""
         if self.kind == "cookiecutter":

@@ -156,6 +156,7 @@ def _render_copier(template: ResolvedTemplate, dialect: Dialect, values: Any, bo
     for pattern in dialect.exclude:
         patterns.extend(render_string(box, dialect, pattern, context).splitlines())
     answers_file = render_string(box, dialect, dialect.answers_file, context)
+    delimiters = dialect.delimiters
 
     planned: list[tuple[_Entry, list[str], bool]] = []
     to_render: dict[str, str] = {}
@@ -168,7 +169,8 @@ def _render_copier(template: ResolvedTemplate, dialect: Dialect, values: Any, bo
             rel = PurePosixPath(rel).with_suffix("").as_posix()
         parts = rel.split("/")
         for part in parts:
-            to_render.setdefault(part, _source(template, entry))
+            if any(d in part for d in delimiters):  # plain names render to themselves
+                to_render.setdefault(part, _source(template, entry))
         planned.append((entry, parts, is_template))
     names = [[path, part] for part, path in to_render.items()]
     rendered_names: dict[str, str] = _request(box, template, dialect, context, names, [])["names"]
@@ -250,11 +252,13 @@ def _render_cookiecutter(
         )
         if copy_dir is not None:
             head = "/".join(parts[:copy_dir])
-            to_render.setdefault(head, _source(template, entry))
+            if any(d in head for d in dialect.delimiters):
+                to_render.setdefault(head, _source(template, entry))
             planned.append((entry, [head, *parts[copy_dir:]], False))
             continue
         for part in parts:
-            to_render.setdefault(part, _source(template, entry))
+            if any(d in part for d in dialect.delimiters):
+                to_render.setdefault(part, _source(template, entry))
         render = not _copy_only(patterns, entry.rel)
         planned.append((entry, parts, render))
     names = [[path, part] for part, path in to_render.items()]

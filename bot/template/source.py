@@ -18,9 +18,11 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from packaging.version import Version
 
@@ -38,10 +40,12 @@ __all__ = [
     "open_template",
     "redact_url",
     "redact_urls_in",
+    "remembering",
     "resolve_ref",
 ]
 
 _GIT_TIMEOUT_S = 600
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -202,7 +206,44 @@ def _versions(git: _Git, *, prereleases: bool) -> list[tuple[Version, str]]:
     return sorted(found, key=lambda vt: (vt[0], len(vt[1]), vt[1]))
 
 
+# Answers to git questions about local repositories, kept only inside `remembering()`.
+_MEMO: ContextVar[dict[tuple[str, ...], object] | None] = ContextVar("_MEMO", default=None)
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within this block, each question to a local template repository (where it is, what a
+    ref names, its `describe`) and each cached checkout's manifest is answered once.
+
+    For one run over a fleet, which opens the same template versions hundreds of times; a
+    long-lived process must not keep the answers (new tags appear), so nothing is kept after.
+    """
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[return-value]
+
+
 def _resolve_ref(git: _Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
+    if git.headers or is_git_url(git.source):
+        return _resolve_ref_now(git, vcs_ref, prereleases=prereleases)
+    key = ("ref", str(git.git_dir), vcs_ref or "", str(prereleases))
+    return _memo(key, lambda: _resolve_ref_now(git, vcs_ref, prereleases=prereleases))
+
+
+def _resolve_ref_now(
+    git: _Git, vcs_ref: str | None, *, prereleases: bool
+) -> tuple[str | None, str]:
     """(ref people read, full commit id) for ``vcs_ref`` in ``git``'s repository."""
     if vcs_ref is None:
         versions = _versions(git, prereleases=prereleases)
@@ -284,6 +325,10 @@ def _extract(git: _Git, commit: str, subdir: str | None, dest: Path) -> None:
 
 def _local_git_dir(path: Path) -> Path | None:
     """The git dir when ``path`` is a work tree's top level or a bare repository, else None."""
+    return _memo(("git-dir", os.path.realpath(path)), lambda: _find_local_git_dir(path))
+
+
+def _find_local_git_dir(path: Path) -> Path | None:
     probe = _Git(None, str(path), ())
     top = probe.try_text("-C", str(path), "rev-parse", "--show-toplevel")
     if top and os.path.realpath(top) == os.path.realpath(path):
@@ -359,8 +404,14 @@ def _mirror(
                     # able to read the repository too, or the cache would hand its files out.
                     git.run("ls-remote", "--quiet", "--", source, "HEAD")
                 return git
+            memo = _MEMO.get()
+            fetched = ("fetched", str(mirror))
+            if memo is not None and not headers and fetched in memo:
+                return git  # fetched once already in this run (see `remembering`)
             # By URL, not by remote name: the stored remote URL holds no credentials.
             git.run("fetch", "--prune", "--force", "--quiet", "--", source, "+refs/*:refs/*")
+            if memo is not None:
+                memo[fetched] = True
         else:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir))
             try:
@@ -474,10 +525,18 @@ def open_template(
                 f"at {ref or commit[:12]}",
                 hint="pass --subdir when the template lives in a subdirectory of the repository",
             )
-        manifest = load_any_manifest(checkout, name=name)
+        if cache_dir is not None:  # a cached checkout of a commit never changes
+            manifest = _memo(
+                ("manifest", str(checkout), name), lambda: load_any_manifest(checkout, name=name)
+            )
+        else:
+            manifest = load_any_manifest(checkout, name=name)
         describe = None
         if manifest.dialect is not None:
-            describe = git.try_text("describe", "--tags", "--always", commit)
+            describe = _memo(
+                ("describe", str(git.git_dir), commit),
+                lambda: git.try_text("describe", "--tags", "--always", commit),
+            )
         yield ResolvedTemplate(
             source=source,
             subdir=sub,
