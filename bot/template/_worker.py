@@ -26,8 +26,10 @@ from jinja2 import (
     TemplateSyntaxError,
     Undefined,
     UndefinedError,
+    nodes,
 )
 from jinja2.exceptions import SecurityError
+from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
 __all__ = ["handle", "main", "make_dialect_env", "make_env"]
@@ -335,6 +337,51 @@ _COPIER_FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _NowExtension(Extension):
+    """cookiecutter's and jinja2-time's `{% now 'utc', '%Y' %}`, at a fixed instant.
+
+    The instant is the template version's commit time (given by the parent), never the clock:
+    the same template version and answers render the same bytes on every run.
+    """
+
+    tags = {"now"}  # noqa: RUF012 - the type Jinja declares
+
+    def _at(self, timezone: str, operator: str, offset: str, fmt: str | None) -> str:
+        import datetime
+        import zoneinfo
+
+        iso = getattr(self.environment, "evobot_now", None)
+        if not iso:
+            raise SecurityError(
+                "{% now %} needs the template's commit time: render a template kept in git"
+            )
+        moment = datetime.datetime.fromisoformat(iso)
+        zone = str(timezone).lower()
+        tz = datetime.UTC if zone in ("utc", "local") else zoneinfo.ZoneInfo(str(timezone))
+        moment = moment.astimezone(tz)
+        if offset:
+            units = {"weeks", "days", "hours", "minutes", "seconds", "microseconds"}
+            shift: dict[str, float] = {}
+            for param in offset.split(","):
+                unit, _eq, value = param.partition("=")
+                if unit.strip() not in units:
+                    raise SecurityError(f"{{% now %}} offset {unit.strip()!r} is not supported")
+                shift[unit.strip()] = float(operator + value.strip())
+            moment += datetime.timedelta(**shift)
+        return moment.strftime(fmt or "%Y-%m-%d")
+
+    def parse(self, parser: Any) -> nodes.Output:
+        lineno = next(parser.stream).lineno
+        node = parser.parse_expression()
+        fmt = parser.parse_expression() if parser.stream.skip_if("comma") else nodes.Const(None)
+        if isinstance(node, nodes.Add | nodes.Sub):
+            op = "+" if isinstance(node, nodes.Add) else "-"
+            args = [node.left, nodes.Const(op), node.right, fmt]
+        else:
+            args = [node, nodes.Const("+"), nodes.Const(""), fmt]
+        return nodes.Output([self.call_method("_at", args, lineno=lineno)], lineno=lineno)
+
+
 def make_dialect_env(root: str | None, dialect: Mapping[str, Any]) -> SandboxedEnvironment:
     """The sandboxed environment for a copier or cookiecutter template.
 
@@ -347,9 +394,10 @@ def make_dialect_env(root: str | None, dialect: Mapping[str, Any]) -> SandboxedE
     env = HardenedSandbox(
         loader=FunctionLoader(_load_from(root)),
         undefined=StrictUndefined if dialect.get("undefined") == "strict" else Undefined,
-        extensions=["jinja2.ext.loopcontrols"],
+        extensions=["jinja2.ext.loopcontrols", _NowExtension],
         **envops,
     )
+    env.extend(evobot_now=dialect.get("now"))
     env.globals.pop("lipsum", None)
     if dialect.get("kind") == "copier":
         env.filters.update(_COPIER_FILTERS)

@@ -66,6 +66,10 @@ class Dialect(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     copy_without_render: tuple[str, ...] = ()
     project_dir: str = ""
+    now: str | None = Field(
+        default=None,
+        description="the template version's commit time (ISO 8601): what `{% now %}` shows",
+    )
 
     @property
     def delimiters(self) -> tuple[str, ...]:
@@ -91,4 +95,4 @@ class Dialect(BaseModel):
     def worker_options(self) -> dict[str, Any]:
         """What the render worker needs to build this dialect's Jinja environment."""
         envops = {k: v for k, v in self.envops.items() if k != "undefined"}
-        return {"kind": self.kind, "envops": envops, "undefined": self.undefined}
+        return {"kind": self.kind, "envops": envops, "undefined": self.undefined, "now": self.now}

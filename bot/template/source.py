@@ -537,6 +537,13 @@ def open_template(
                 ("describe", str(git.git_dir), commit),
                 lambda: git.try_text("describe", "--tags", "--always", commit),
             )
+            # `{% now %}` shows the version's commit time, never the clock: same bytes each run.
+            committed = _memo(
+                ("committed", str(git.git_dir), commit),
+                lambda: git.try_text("log", "-1", "--format=%cI", commit),
+            )
+            dialect = manifest.dialect.model_copy(update={"now": committed})
+            manifest = manifest.model_copy(update={"dialect": dialect})
         yield ResolvedTemplate(
             source=source,
             subdir=sub,

@@ -47,6 +47,9 @@ CASES: dict[str, tuple[dict[str, str | bytes], dict[str, Any]]] = {
                 "{{ cookiecutter.meta.owner }} {{ cookiecutter.meta | jsonify }}\n"
                 "{{ cookiecutter._private }} {{ cookiecutter.__version }}\n"
                 "{% if cookiecutter.use_docker %}docker{% endif %}\n"
+                # the template version's commit time for evobot, the clock for cookiecutter:
+                # the same year (the test commits the template a moment before it renders)
+                "(c) {% now 'utc', '%Y' %}\n"
             ),
             f"{P}/src/{{{{cookiecutter.pkg}}}}/__init__.py": "NAME = '{{ cookiecutter.pkg }}'\n",
             f"{P}/hooks-are-not-here.txt": "plain text\n",
