@@ -40,12 +40,6 @@ from bot.consumer_formats import (
 )
 from bot.errors import EvobotError, MergeError
 from bot.evolution import Evolution, FileOutcome, FileStatus, evolve_consumer
-from bot.report.provenance import (
-    PROVENANCE_PATH,
-    provenance_file,
-    provenance_for_evolution,
-    system_clock,
-)
 from bot.template.source import expand_source, remembering, resolve_ref
 from bot.tree import File, Tree, raise_read_error, read_tree, write_tree
 
@@ -315,6 +309,13 @@ def evolve_path(path: Path, options: Options) -> Outcome:
         )
     outcome = _adopt(evolution, found, ours, options.vcs_ref)
     if outcome.changed and not options.dry_run:
+        from bot.report.provenance import (  # the report package imports the checkers: lazily
+            PROVENANCE_PATH,
+            provenance_file,
+            provenance_for_evolution,
+            system_clock,
+        )
+
         written: dict[str, File] = dict(outcome.written)
         written[PROVENANCE_PATH] = provenance_file(
             provenance_for_evolution(evolution, clock=system_clock),
