@@ -266,11 +266,11 @@ def _headers(source: str, env: dict[str, str]) -> list[str]:
 
 
 def _find_config(root: Path, ours: Tree, options: Options) -> FoundConfig:
-    """`.evobot.yml` (read as a regular file, never through a link), else copier's or cruft's."""
-    if os.path.lexists(root / CONFIG_NAME) or not (
+    """copier's or cruft's answers file (`.evobot.yml`, when there is one, was read first)."""
+    if not (
         COPIER_ANSWERS in ours or CRUFT_FILE in ours or any(".copier-answers" in p for p in ours)
     ):
-        config = load_consumer_config(root)
+        config = load_consumer_config(root)  # raises, naming the file evobot looked for
         return FoundConfig(config=config, format="evobot", path=CONFIG_NAME)
 
     def pin(source: str, ref: str) -> str:
@@ -293,8 +293,13 @@ def evolve_path(path: Path, options: Options) -> Outcome:
     in_git = _git_top(root) is not None
     if in_git and not options.allow_dirty:
         _refuse_dirty(root)
-    ours = _read_consumer(root, in_git)
-    found = _find_config(root, ours, options)
+    if os.path.lexists(root / CONFIG_NAME):
+        # Read as a regular file before anything else, never through a link.
+        found = FoundConfig(load_consumer_config(root), "evobot", CONFIG_NAME)
+        ours = _read_consumer(root, in_git)
+    else:
+        ours = _read_consumer(root, in_git)
+        found = _find_config(root, ours, options)
     config = found.config
     where = str(root / found.path)
     refuse_credentials(config.template, where=where)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import EvobotError, ManifestError
+from bot.errors import ManifestError
 from bot.parsing import DocumentError, parse_yaml
+from bot.template.answer_types import AnswerError, AnswerSet
 from bot.template.manifest import Manifest, Question, is_jinja_template
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 
@@ -23,18 +23,6 @@ AskFunction = Callable[[str, Question, Any], Any]
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
 _FALSE = frozenset({"false", "no", "n", "off", "0", ""})
 _MAX_ASK_ATTEMPTS = 3
-
-
-class AnswerError(EvobotError):
-    """Answers that are missing or invalid; the message names every one."""
-
-
-@dataclass(frozen=True)
-class AnswerSet:
-    """The resolved answers, in question order, and the given keys no question asks for."""
-
-    values: dict[str, Any]
-    unknown_keys: tuple[str, ...]
 
 
 def _coerce_scalar(qtype: str, value: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import ManifestError
 from bot.parsing import load_json
-from bot.template.answers import AnswerError, AnswerSet
+from bot.template.answer_types import AnswerError, AnswerSet
 from bot.template.copier import render_string
 from bot.template.dialect import Dialect
 from bot.template.manifest import Manifest, Question, QuestionType

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ManifestError
-from bot.template.answers import AnswerError, AnswerSet
+from bot.template.answer_types import AnswerError, AnswerSet
 from bot.template.dialect import ENVOPS_KEYS, Dialect
 from bot.template.manifest import Manifest, Migration, Question, QuestionType
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox

@@ -13,24 +13,26 @@ import fnmatch
 import unicodedata
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.consumer import CONFIG_NAME
 from bot.errors import RenderError
 from bot.globs import path_matches
 from bot.template.copier import hidden_questions, render_string
 from bot.template.dialect import Dialect
-from bot.template.render import (
-    _answers_json,
-    _check_no_case_collision,
-    _check_no_file_dir_clash,
-    _check_part,
-    _Entry,
-    _walk,
+from bot.template.render_checks import (
+    Entry,
+    answers_json,
+    check_no_case_collision,
+    check_no_file_dir_clash,
+    check_part,
+    walk_template,
 )
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
-from bot.template.source import ResolvedTemplate
 from bot.tree import File, Tree, is_binary, refuse_git_dir, safe_relpath
+
+if TYPE_CHECKING:
+    from bot.template.source import ResolvedTemplate
 
 __all__ = ["cookiecutter_context", "copier_context", "render_dialect"]
 
@@ -118,21 +120,21 @@ def _request(
     )
 
 
-def _source(template: ResolvedTemplate, entry: _Entry) -> str:
+def _source(template: ResolvedTemplate, entry: Entry) -> str:
     files_dir = template.manifest.files_dir
     return entry.rel if files_dir == "." else f"{files_dir}/{entry.rel}"
 
 
 def _finish(tree: Tree, origins: Mapping[str, str], template: ResolvedTemplate) -> Tree:
-    _check_no_file_dir_clash(tree)
+    check_no_file_dir_clash(tree)
     if not template.manifest.allow_case_collisions:
-        _check_no_case_collision(origins)
+        check_no_case_collision(origins)
     return dict(sorted(tree.items()))
 
 
 def _place(out_parts: list[str], source: str, origins: dict[str, str]) -> str:
     for part in out_parts:
-        _check_part(part, source)
+        check_part(part, source)
     out = safe_relpath("/".join(out_parts))
     refuse_git_dir(out, source=source)
     if out == CONFIG_NAME:
@@ -148,8 +150,8 @@ def _render_copier(template: ResolvedTemplate, dialect: Dialect, values: Any, bo
     files_root = root / template.manifest.files_dir
     if not files_root.is_dir():
         raise RenderError(f"{root / dialect.config_file}: _subdirectory is not a directory")
-    context = _answers_json(copier_context(template, values, box))
-    entries = list(_walk(root, files_root, []))
+    context = answers_json(copier_context(template, values, box))
+    entries = list(walk_template(root, files_root, []))
     present = {e.rel for e in entries}
     suffix = dialect.templates_suffix
     patterns: list[str] = []
@@ -158,7 +160,7 @@ def _render_copier(template: ResolvedTemplate, dialect: Dialect, values: Any, bo
     answers_file = render_string(box, dialect, dialect.answers_file, context)
     delimiters = dialect.delimiters
 
-    planned: list[tuple[_Entry, list[str], bool]] = []
+    planned: list[tuple[Entry, list[str], bool]] = []
     to_render: dict[str, str] = {}
     for entry in entries:
         is_template = entry.rel.endswith(suffix)
@@ -176,7 +178,7 @@ def _render_copier(template: ResolvedTemplate, dialect: Dialect, values: Any, bo
     rendered_names: dict[str, str] = _request(box, template, dialect, context, names, [])["names"]
 
     origins: dict[str, str] = {}
-    outputs: list[tuple[str, _Entry, bool]] = []
+    outputs: list[tuple[str, Entry, bool]] = []
     for entry, parts, is_template in planned:
         source = _source(template, entry)
         out_parts: list[str] = []
@@ -238,11 +240,11 @@ def _render_cookiecutter(
 ) -> Tree:
     root = template.root
     files_root = root / dialect.project_dir
-    context = _answers_json(cookiecutter_context(template, values))
-    entries = list(_walk(root, files_root, []))
+    context = answers_json(cookiecutter_context(template, values))
+    entries = list(walk_template(root, files_root, []))
     patterns = dialect.copy_without_render
     to_render: dict[str, str] = {}
-    planned: list[tuple[_Entry, list[str], bool]] = []
+    planned: list[tuple[Entry, list[str], bool]] = []
     for entry in entries:
         parts = entry.rel.split("/")
         # A directory matching `_copy_without_render` is copied whole: its name is rendered,
@@ -264,7 +266,7 @@ def _render_cookiecutter(
     names = [[path, part] for part, path in to_render.items()]
     rendered_names: dict[str, str] = _request(box, template, dialect, context, names, [])["names"]
     origins: dict[str, str] = {}
-    outputs: list[tuple[str, _Entry, bool]] = []
+    outputs: list[tuple[str, Entry, bool]] = []
     for entry, parts, render in planned:
         out_parts: list[str] = []
         for n, part in enumerate(parts):

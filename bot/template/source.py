@@ -521,8 +521,8 @@ def open_template(
         if not has_manifest(checkout):  # a link is refused by load_any_manifest
             where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
             raise TemplateSourceError(
-                f"{redact_url(source)}: no {where} (nor a copier.yml or cookiecutter.json) "
-                f"at {ref or commit[:12]}",
+                f"{redact_url(source)}: no {where} at {ref or commit[:12]} "
+                "(nor a copier.yml or cookiecutter.json)",
                 hint="pass --subdir when the template lives in a subdirectory of the repository",
             )
         if cache_dir is not None:  # a cached checkout of a commit never changes
