@@ -1,12 +1,14 @@
-"""Benchmark: per-consumer time of `evobot update` against `copier update` on the same template.
+"""Benchmark: a copier fleet evolved by `evobot update --fleet` against `copier update`.
 
-Builds one small service template twice (as an evobot template and as a copier template) in
-two git repositories tagged v1.0.0 and v2.0.0, renders N consumers from v1 with each tool,
-commits local edits in every consumer, then times each tool updating each consumer to v2 as a
-subprocess (interpreter start-up included for both). Prints the per-consumer medians and their
-ratio. copier runs from its own virtualenv, bench/.venv-copier, created on first use.
+Builds one copier template (copier.yml) tagged v1.0.0 and v2.0.0, makes N consumers of v1 for
+each tool (identical bytes, as `copier copy` writes them) with local edits committed, then times,
+side by side in one run: one `evobot update --fleet` process over all N (the template fetched once,
+work spread over the cores), and `copier update` run once per consumer (as many at a time as
+there are cores). Prints both totals and the ratio. copier comes from the dev extra of this
+virtualenv, else from bench/.venv-copier (created on first use).
 
-    .venv/bin/python bench/update_vs_copier.py --consumers 20
+    .venv/bin/python bench/update_vs_copier.py --consumers 500
+    .venv/bin/python bench/update_vs_copier.py --consumers 500 --copier-sample 50
 
 A figure, not a test: it also checks that both tools kept the local edits and applied v2.
 """
@@ -14,9 +16,9 @@ A figure, not a test: it also checks that both tools kept the local edits and ap
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,32 +120,25 @@ def commit(root: Path, message: str, tag: str | None = None) -> None:
         run(["git", "tag", tag], cwd=root)
 
 
-def build_templates(work: Path) -> tuple[Path, Path]:
-    """The same template as an evobot template and as a copier template, tagged v1 and v2."""
-    evo = work / "template-evobot"
-    cop = work / "template-copier"
-    for root in (evo, cop):
-        root.mkdir()
-        run(["git", "init", "-q", "-b", "main"], cwd=root)
-    (evo / "template.yml").write_text(
-        "name: bench-service\n"
-        "questions:\n"
-        "  name: {type: str, default: demo}\n"
-        "  port: {type: int, default: 8000}\n"
-    )
+def build_template(work: Path) -> Path:
+    """One copier template (copier.yml, files under `files/`), tagged v1.0.0 and v2.0.0.
+
+    evobot reads copier.yml itself, so both tools evolve the very same template and consumers.
+    """
+    cop = work / "template"
+    cop.mkdir()
+    run(["git", "init", "-q", "-b", "main"], cwd=cop)
     (cop / "copier.yml").write_text(
         "_subdirectory: files\nname: {type: str, default: demo}\nport: {type: int, default: 8000}\n"
     )
     for version in (1, 2):
-        for root in (evo, cop):
-            shutil.rmtree(root / "files", ignore_errors=True)
-            write(root / "files", template_files(version))
+        shutil.rmtree(cop / "files", ignore_errors=True)
+        write(cop / "files", template_files(version))
         (cop / "files" / "{{_copier_conf.answers_file}}.jinja").write_text(
             "# Changes here will be overwritten by Copier\n{{ _copier_answers|to_nice_yaml -}}\n"
         )
-        for root in (evo, cop):
-            commit(root, f"release {version}", tag=f"v{version}.0.0")
-    return evo, cop
+        commit(cop, f"release {version}", tag=f"v{version}.0.0")
+    return cop
 
 
 def local_edits(consumer: Path, name: str) -> None:
@@ -157,12 +152,65 @@ def local_edits(consumer: Path, name: str) -> None:
 
 
 def ensure_copier() -> Path:
+    """copier from the dev extra of this virtualenv, else from bench/.venv-copier."""
+    beside = Path(sys.executable).with_name("copier")
+    if beside.exists():
+        return beside
     copier = COPIER_VENV / "bin" / "copier"
     if not copier.exists():
         print(f"creating {COPIER_VENV} and installing copier ...", flush=True)
         run([sys.executable, "-m", "venv", COPIER_VENV])
         run([COPIER_VENV / "bin" / "python", "-m", "pip", "install", "--quiet", "copier"])
     return copier
+
+
+def make_consumers(template: Path, roots: Sequence[Path], count: int) -> None:
+    """``count`` consumers of v1 under each of ``roots`` (same names, same bytes), with edits.
+
+    Rendered by evobot's core in this process, which is byte-identical to `copier copy` (the
+    tests in tests/adopt check it against copier itself) and takes milliseconds, not seconds.
+    """
+    sys.path.insert(0, str(REPO_ROOT))
+    from bot.template import open_template, render_template, resolve_answers
+    from bot.tree import write_tree
+
+    with open_template(str(template), vcs_ref="v1.0.0") as opened:
+        for i in range(count):
+            name = f"svc{i:03}"
+            answers = resolve_answers(opened.manifest, {"name": name}).values
+            tree = render_template(opened, answers)
+            for root in roots:
+                consumer = root / name
+                write_tree(consumer, tree)
+                run(["git", "init", "-q", "-b", "main"], cwd=consumer)
+                commit(consumer, "generated")
+                local_edits(consumer, name)
+
+
+def time_copier(copier: Path, consumers: Sequence[Path], jobs: int) -> float:
+    """Wall time of `copier update` run once per consumer, ``jobs`` at a time."""
+    overwrite = ["--overwrite"] if "--overwrite" in run([copier, "update", "--help"]) else []
+    argv = [str(copier), "update", "--defaults", *overwrite, "--vcs-ref", "v2.0.0", "--quiet"]
+    env = {**os.environ, **GIT_ENV}
+    start = time.perf_counter()
+    running: list[subprocess.Popen[bytes]] = []
+    pending = list(consumers)
+    while pending or running:
+        while pending and len(running) < jobs:
+            running.append(
+                subprocess.Popen(
+                    argv,
+                    cwd=pending.pop(0),
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            )
+        proc = running.pop(0)
+        _out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"copier update failed: {err.decode(errors='replace')}")
+    return time.perf_counter() - start
 
 
 def check(consumer: Path, name: str, tool: str) -> None:
@@ -184,6 +232,13 @@ def check(consumer: Path, name: str, tool: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--consumers", type=int, default=20, help="consumers per tool (20)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="cores for both")
+    parser.add_argument(
+        "--copier-sample",
+        type=int,
+        default=0,
+        help="time copier on this many consumers only and scale (0: all of them)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     if args.consumers < 1:
@@ -192,48 +247,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"{EVOBOT} not found; run with the project's .venv/bin/python")
     copier = ensure_copier()
     copier_version = run([copier, "--version"]).strip()
-    # `--overwrite` exists for `copier update` only in some releases (9.x updates always overwrite).
-    overwrite = ["--overwrite"] if "--overwrite" in run([copier, "update", "--help"]) else []
 
     work = Path(tempfile.mkdtemp(prefix="evobot-bench-"))
     try:
-        evo_template, cop_template = build_templates(work)
-        evo_times: list[float] = []
-        cop_times: list[float] = []
-        for i in range(args.consumers):
-            name = f"svc{i:03}"
-            evo = work / "evobot" / name
-            cop = work / "copier" / name
-            run([EVOBOT, "render", evo_template, evo, "--vcs-ref", "v1.0.0", "-d", f"name={name}"])
-            run([
-                copier, "copy", "--defaults", "--vcs-ref", "v1.0.0",
-                "--data", f"name={name}", cop_template, cop,
-            ])  # fmt: skip
-            for consumer in (evo, cop):
-                run(["git", "init", "-q", "-b", "main"], cwd=consumer)
-                commit(consumer, "generated")
-                local_edits(consumer, name)
+        template = build_template(work)
+        evo_root, cop_root = work / "evobot", work / "copier"
+        print(f"making {args.consumers} consumers for each tool ...", flush=True)
+        make_consumers(template, (evo_root, cop_root), args.consumers)
+        names = [f"svc{i:03}" for i in range(args.consumers)]
 
-            start = time.perf_counter()
-            run([EVOBOT, "update", evo])
-            evo_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out = run([EVOBOT, "update", "--fleet", evo_root, "--json", "--jobs", str(args.jobs)])
+        evo_total = time.perf_counter() - start
+        report = json.loads(out)
+        statuses = {c["status"] for c in report["consumers"]}
+        if statuses != {"updated"}:
+            raise SystemExit(f"evobot fleet update: unexpected statuses {statuses}")
 
-            start = time.perf_counter()
-            run([copier, "update", "--defaults", *overwrite, "--vcs-ref", "v2.0.0"], cwd=cop)
-            cop_times.append(time.perf_counter() - start)
+        sample = names[: args.copier_sample] if args.copier_sample else names
+        cop_total = time_copier(copier, [cop_root / n for n in sample], args.jobs)
+        cop_scaled = cop_total * len(names) / len(sample)
 
-            check(evo, name, "evobot")
-            check(cop, name, "copier")
-            print(f"  {name}: evobot {evo_times[-1]:.3f}s  copier {cop_times[-1]:.3f}s", flush=True)
-
-        evo_median = statistics.median(evo_times)
-        cop_median = statistics.median(cop_times)
+        for name in names:
+            check(evo_root / name, name, "evobot")
+        for name in sample:
+            check(cop_root / name, name, "copier")
         files = len(template_files(2))
         print()
-        print(f"consumers: {args.consumers}, template files: {files}, {copier_version}")
-        print(f"evobot update  median per consumer: {evo_median:.3f}s")
-        print(f"copier update  median per consumer: {cop_median:.3f}s")
-        print(f"ratio copier/evobot: {cop_median / evo_median:.2f}x")
+        print(f"consumers: {args.consumers}, template files: {files}, cores: {args.jobs}")
+        print(f"{copier_version}; copier timed on {len(sample)} consumer(s)")
+        print(
+            f"evobot update --fleet (one process): {evo_total:.2f}s "
+            f"({evo_total / len(names) * 1000:.1f} ms a consumer)"
+        )
+        print(
+            f"copier update, once per consumer:   {cop_scaled:.2f}s "
+            f"({cop_scaled / len(names) * 1000:.1f} ms a consumer)"
+        )
+        print(f"ratio copier/evobot: {cop_scaled / evo_total:.1f}x")
         print("both tools kept every local edit and applied v2 (checked per consumer)")
     finally:
         if args.keep:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from bot.checks import CheckCache, CheckRun, default_cache_path, load_policy, run_checks
 from bot.cli._output import JsonOption, console, print_json
 from bot.consumer import CONFIG_NAME, parse_consumer_config
 from bot.errors import CheckError, EvobotError
 from bot.git import Git
 from bot.parsing import DocumentError, parse_yaml
 from bot.tree import File, Tree
+
+if TYPE_CHECKING:
+    from bot.checks import CheckRun
 
 __all__ = ["changed_paths", "register"]
 
@@ -270,6 +272,10 @@ def _check(
     org_policy: Path | None,
 ) -> tuple[CheckRun, str, dict[str, str]]:
     """Read the policy and the tree under ``path``, and check it."""
+    # Imported here: the checkers take a third of a second to import, which every other
+    # command would pay at start-up.
+    from bot.checks import CheckCache, default_cache_path, load_policy, run_checks
+
     root = path.resolve()
     if not root.is_dir():
         raise CheckError(f"{path}: not a directory")

@@ -24,12 +24,15 @@ from jinja2 import (
     TemplateError,
     TemplateNotFound,
     TemplateSyntaxError,
+    Undefined,
     UndefinedError,
+    nodes,
 )
 from jinja2.exceptions import SecurityError
+from jinja2.ext import Extension
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["handle", "main", "make_env"]
+__all__ = ["handle", "main", "make_dialect_env", "make_env"]
 
 # Longest str/list one `*` may build: a template wanting more is not a template.
 MAX_REPEAT_LEN = 50_000_000
@@ -118,6 +121,296 @@ def make_env(
     return env
 
 
+def _not_deterministic(name: str) -> Callable[..., Any]:
+    def refuse(*_args: Any, **_kwargs: Any) -> Any:
+        raise SecurityError(
+            f"{name} is not available: evobot renders deterministically (same inputs, same bytes)"
+        )
+
+    return refuse
+
+
+def _to_yaml(value: Any, *_args: Any, **kw: Any) -> str:
+    import yaml  # only templates written for copier use it
+
+    flow = kw.pop("default_flow_style", None)
+    return str(yaml.safe_dump(value, allow_unicode=True, default_flow_style=flow, **kw))
+
+
+def _to_nice_yaml(value: Any, indent: int = 4, *_args: Any, **kw: Any) -> str:
+    import yaml
+
+    return str(
+        yaml.safe_dump(value, indent=indent, allow_unicode=True, default_flow_style=False, **kw)
+    )
+
+
+def _to_nice_json(value: Any, indent: int = 4, sort_keys: bool = True, **kw: Any) -> str:
+    return json.dumps(value, indent=indent, sort_keys=sort_keys, separators=(",", ": "), **kw)
+
+
+def _ansible_bool(value: Any) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        value = value.lower()
+    return value in ("yes", "on", "1", "true", 1)
+
+
+def _ternary(value: Any, true_val: Any, false_val: Any, none_val: Any = None) -> Any:
+    if value is None and none_val is not None:
+        return none_val
+    return true_val if value else false_val
+
+
+def _regex_replace(
+    value: Any = "", pattern: str = "", replacement: str = "", ignorecase: bool = False
+) -> str:
+    import re
+
+    return re.compile(pattern, flags=re.I if ignorecase else 0).sub(replacement, str(value))
+
+
+def _regex_search(value: str, regex: str, *args: str, **kwargs: bool) -> Any:
+    import re
+
+    flags = (re.I if kwargs.get("ignorecase") else 0) | (re.M if kwargs.get("multiline") else 0)
+    match = re.search(regex, value, flags)
+    if not match:
+        return None
+    if not args:
+        return match.group()
+    items: list[Any] = []
+    for arg in args:
+        if arg.startswith("\\g<") and arg.endswith(">"):
+            items.append(match.group(arg[3:-1]))
+        elif arg.startswith("\\"):
+            items.append(match.group(int(arg[1:])))
+    return items
+
+
+def _regex_findall(
+    value: str, regex: str, multiline: bool = False, ignorecase: bool = False
+) -> Any:
+    import re
+
+    flags = (re.I if ignorecase else 0) | (re.M if multiline else 0)
+    return re.findall(regex, value, flags)
+
+
+def _b64encode(value: str, encoding: str = "utf-8") -> str:
+    import base64
+
+    return base64.b64encode(value.encode(encoding)).decode("ascii")
+
+
+def _b64decode(value: str, encoding: str = "utf-8") -> str:
+    import base64
+
+    return base64.b64decode(value.encode("utf-8")).decode(encoding)
+
+
+def _from_yaml(value: Any) -> Any:
+    import yaml
+
+    return yaml.safe_load(value) if isinstance(value, str) else value
+
+
+def _get_hash(value: Any, hashtype: str = "sha1") -> str:
+    import hashlib
+
+    return hashlib.new(hashtype, str(value).encode("utf-8")).hexdigest()
+
+
+def _mandatory(value: Any, msg: str | None = None) -> Any:
+    if isinstance(value, Undefined):
+        raise UndefinedError(msg or "Mandatory variable not defined.")
+    return value
+
+
+def _combine(*terms: Mapping[str, Any], **kwargs: Any) -> dict[str, Any]:
+    recursive = bool(kwargs.get("recursive", False))
+
+    def merge(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(a)
+        for k, v in b.items():
+            if recursive and isinstance(out.get(k), Mapping) and isinstance(v, Mapping):
+                out[k] = merge(out[k], v)
+            else:
+                out[k] = v
+        return out
+
+    result: dict[str, Any] = {}
+    for term in terms:
+        for item in term if isinstance(term, list) else [term]:
+            result = merge(result, item)
+    return result
+
+
+def _flatten(items: list[Any], levels: int | None = None) -> list[Any]:
+    out: list[Any] = []
+    for element in items:
+        if element in (None, "None", "null"):
+            break
+        if isinstance(element, list | tuple):
+            if levels is None:
+                out.extend(_flatten(list(element)))
+            elif levels >= 1:
+                out.extend(_flatten(list(element), levels=levels - 1))
+            else:
+                out.append(element)
+        else:
+            out.append(element)
+    return out
+
+
+def _quote(value: Any) -> str:
+    import shlex
+
+    return shlex.quote(str(value))
+
+
+def _basename(value: str) -> str:
+    return os.path.basename(value)  # noqa: PTH119 - string semantics, as Ansible
+
+
+def _dirname(value: str) -> str:
+    return os.path.dirname(value)  # noqa: PTH120 - string semantics, as Ansible
+
+
+def _splitext(value: str) -> tuple[str, str]:
+    return os.path.splitext(value)  # noqa: PTH122 - string semantics, as Ansible
+
+
+def _pathjoin(*parts: str, mode: str = "posix") -> str:
+    import pathlib
+
+    kinds = {"posix": pathlib.PurePosixPath, "windows": pathlib.PureWindowsPath}
+    return str(kinds.get(mode, pathlib.PurePosixPath)(*parts))
+
+
+def _jsonify(value: Any, indent: int = 4) -> str:
+    return json.dumps(value, sort_keys=True, indent=indent)
+
+
+def _slugify(value: Any, separator: str = "-", **_kw: Any) -> str:
+    """python-slugify's result for ASCII text (the common case): lower case, words joined."""
+    import re
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[\'\"]+", "", text.lower())
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    text = re.sub(r"-{2,}", "-", text)
+    return text.replace("-", separator) if separator != "-" else text
+
+
+_COPIER_FILTERS: dict[str, Callable[..., Any]] = {
+    "to_yaml": _to_yaml,
+    "to_nice_yaml": _to_nice_yaml,
+    "to_json": lambda v, *a, **kw: json.dumps(v, *a, **kw),
+    "to_nice_json": _to_nice_json,
+    "from_json": lambda v: json.loads(v),
+    "from_yaml": _from_yaml,
+    "bool": _ansible_bool,
+    "ternary": _ternary,
+    "regex_replace": _regex_replace,
+    "regex_search": _regex_search,
+    "regex_findall": _regex_findall,
+    "b64encode": _b64encode,
+    "b64decode": _b64decode,
+    "hash": _get_hash,
+    "checksum": _get_hash,
+    "sha1": lambda v: _get_hash(v, "sha1"),
+    "md5": lambda v: _get_hash(v, "md5"),
+    "mandatory": _mandatory,
+    "combine": _combine,
+    "flatten": _flatten,
+    "quote": _quote,
+    "basename": _basename,
+    "dirname": _dirname,
+    "splitext": _splitext,
+    "random": _not_deterministic("the random filter"),
+    "shuffle": _not_deterministic("the shuffle filter"),
+    "strftime": _not_deterministic("strftime"),
+    "fileglob": _not_deterministic("fileglob (it reads the machine's files)"),
+}
+
+
+class _NowExtension(Extension):
+    """cookiecutter's and jinja2-time's `{% now 'utc', '%Y' %}`, at a fixed instant.
+
+    The instant is the template version's commit time (given by the parent), never the clock:
+    the same template version and answers render the same bytes on every run.
+    """
+
+    tags = {"now"}  # noqa: RUF012 - the type Jinja declares
+
+    def _at(self, timezone: str, operator: str, offset: str, fmt: str | None) -> str:
+        import datetime
+        import zoneinfo
+
+        iso = getattr(self.environment, "evobot_now", None)
+        if not iso:
+            raise SecurityError(
+                "{% now %} needs the template's commit time: render a template kept in git"
+            )
+        moment = datetime.datetime.fromisoformat(iso)
+        zone = str(timezone).lower()
+        tz = datetime.UTC if zone in ("utc", "local") else zoneinfo.ZoneInfo(str(timezone))
+        moment = moment.astimezone(tz)
+        if offset:
+            units = {"weeks", "days", "hours", "minutes", "seconds", "microseconds"}
+            shift: dict[str, float] = {}
+            for param in offset.split(","):
+                unit, _eq, value = param.partition("=")
+                if unit.strip() not in units:
+                    raise SecurityError(f"{{% now %}} offset {unit.strip()!r} is not supported")
+                shift[unit.strip()] = float(operator + value.strip())
+            moment += datetime.timedelta(**shift)
+        return moment.strftime(fmt or "%Y-%m-%d")
+
+    def parse(self, parser: Any) -> nodes.Output:
+        lineno = next(parser.stream).lineno
+        node = parser.parse_expression()
+        fmt = parser.parse_expression() if parser.stream.skip_if("comma") else nodes.Const(None)
+        if isinstance(node, nodes.Add | nodes.Sub):
+            op = "+" if isinstance(node, nodes.Add) else "-"
+            args = [node.left, nodes.Const(op), node.right, fmt]
+        else:
+            args = [node, nodes.Const("+"), nodes.Const(""), fmt]
+        return nodes.Output([self.call_method("_at", args, lineno=lineno)], lineno=lineno)
+
+
+def make_dialect_env(root: str | None, dialect: Mapping[str, Any]) -> SandboxedEnvironment:
+    """The sandboxed environment for a copier or cookiecutter template.
+
+    Their Jinja options (delimiters, whitespace, newline, lenient or strict undefined) and the
+    filters their templates use (copier's Ansible filters, cookiecutter's `jsonify` and
+    `slugify`), reimplemented here over plain data; nothing of copier or cookiecutter runs.
+    """
+    envops: dict[str, Any] = dict(dialect.get("envops") or {})
+    envops.setdefault("keep_trailing_newline", True)
+    env = HardenedSandbox(
+        loader=FunctionLoader(_load_from(root)),
+        undefined=StrictUndefined if dialect.get("undefined") == "strict" else Undefined,
+        extensions=["jinja2.ext.loopcontrols", _NowExtension],
+        **envops,
+    )
+    env.extend(evobot_now=dialect.get("now"))
+    env.globals.pop("lipsum", None)
+    if dialect.get("kind") == "copier":
+        env.filters.update(_COPIER_FILTERS)
+        env.globals["pathjoin"] = _pathjoin
+    else:
+        env.filters["jsonify"] = _jsonify
+        env.filters["slugify"] = _slugify
+        env.globals["random_ascii_string"] = _not_deterministic("random_ascii_string")
+        env.globals["uuid4"] = _not_deterministic("uuid4")
+    env.filters["random"] = _not_deterministic("the random filter")
+    return env
+
+
 def _template_line(tb: types.TracebackType | None, filename: str | None) -> int | None:
     line = None
     while tb is not None:
@@ -152,9 +445,15 @@ class _Compiled:
     content, so a fresh checkout of the same version (a rollout) compiles nothing again.
     """
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, dialect: Mapping[str, Any] | None = None) -> None:
         self.root = root
-        self.envs = {"\n": make_env(root), "\r\n": make_env(root, newline="\r\n")}
+        self.dialect = dialect
+        if dialect:
+            # copier and cookiecutter let Jinja normalise line endings (newline_sequence).
+            env = make_dialect_env(root, dialect)
+            self.envs = {"\n": env, "\r\n": env}
+        else:
+            self.envs = {"\n": make_env(root), "\r\n": make_env(root, newline="\r\n")}
         self.templates: dict[tuple[str, int, int], Template] = {}
 
     def get(self, name: str) -> Template:
@@ -169,7 +468,7 @@ class _Compiled:
         # Keep a CRLF template's line endings: Jinja would normalise them to LF.
         newline = "\r\n" if "\r\n" in source else "\n"
         chosen = self.envs[newline]
-        code_key = (name, newline, source)
+        code_key = (name, newline if not self.dialect else json.dumps(self.dialect), source)
         code = _CODE.get(code_key)
         if code is None:
             code = chosen.compile(source, name, name)
@@ -182,21 +481,22 @@ class _Compiled:
         return template
 
 
-_COMPILED: dict[str, _Compiled] = {}
+_COMPILED: dict[tuple[str, str], _Compiled] = {}
 _MAX_ROOTS = 8
 
 
-def _compiled(root: str) -> _Compiled:
-    if root not in _COMPILED:
+def _compiled(root: str, dialect: Mapping[str, Any] | None = None) -> _Compiled:
+    key = (root, json.dumps(dialect, sort_keys=True) if dialect else "")
+    if key not in _COMPILED:
         if len(_COMPILED) >= _MAX_ROOTS:
             _COMPILED.pop(next(iter(_COMPILED)))
-        _COMPILED[root] = _Compiled(root)
-    return _COMPILED[root]
+        _COMPILED[key] = _Compiled(root, dialect)
+    return _COMPILED[key]
 
 
 def _render(req: Mapping[str, Any], progress: Callable[[str], None]) -> dict[str, Any]:
     answers = req["answers"]
-    compiled = _compiled(req["root"])
+    compiled = _compiled(req["root"], req.get("dialect"))
     env = compiled.envs["\n"]
     names: dict[str, str] = {}
     files: dict[str, str] = {}
@@ -259,6 +559,7 @@ def _classify(
 
 
 _EVAL_ENV: list[SandboxedEnvironment] = []
+_DIALECT_EVAL_ENV: dict[str, SandboxedEnvironment] = {}
 _EVAL_CACHE: dict[tuple[str, str], Any] = {}
 
 
@@ -271,20 +572,28 @@ def _cached(key: tuple[str, str], build: Callable[[], Any]) -> Any:
 
 
 def _eval(req: Mapping[str, Any]) -> dict[str, Any]:
-    if not _EVAL_ENV:
-        _EVAL_ENV.append(make_env(None))
-    env = _EVAL_ENV[0]
+    dialect = req.get("dialect")
+    if dialect:
+        key = json.dumps(dialect, sort_keys=True)
+        if key not in _DIALECT_EVAL_ENV:
+            _DIALECT_EVAL_ENV[key] = make_dialect_env(None, dialect)
+        env = _DIALECT_EVAL_ENV[key]
+    else:
+        if not _EVAL_ENV:
+            _EVAL_ENV.append(make_env(None))
+        env = _EVAL_ENV[0]
     kind = req["kind"]
     source = req["source"]
     context = req.get("context", {})
     try:
         if kind == "template":
-            value: Any = _cached(("template", source), lambda: env.from_string(source)).render(
-                context
-            )
+            value: Any = _cached(
+                (f"template{id(env)}", source), lambda: env.from_string(source)
+            ).render(context)
         else:
             expression = _cached(
-                ("expr", source), lambda: env.compile_expression(source, undefined_to_none=False)
+                (f"expr{id(env)}", source),
+                lambda: env.compile_expression(source, undefined_to_none=False),
             )
             value = expression(**context)
             if kind == "test":

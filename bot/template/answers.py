@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import EvobotError, ManifestError
+from bot.errors import ManifestError
 from bot.parsing import DocumentError, parse_yaml
+from bot.template.answer_types import AnswerError, AnswerSet
 from bot.template.manifest import Manifest, Question, is_jinja_template
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 
@@ -23,18 +23,6 @@ AskFunction = Callable[[str, Question, Any], Any]
 _TRUE = frozenset({"true", "yes", "y", "on", "1"})
 _FALSE = frozenset({"false", "no", "n", "off", "0", ""})
 _MAX_ASK_ATTEMPTS = 3
-
-
-class AnswerError(EvobotError):
-    """Answers that are missing or invalid; the message names every one."""
-
-
-@dataclass(frozen=True)
-class AnswerSet:
-    """The resolved answers, in question order, and the given keys no question asks for."""
-
-    values: dict[str, Any]
-    unknown_keys: tuple[str, ...]
 
 
 def _coerce_scalar(qtype: str, value: Any) -> Any:
@@ -215,6 +203,19 @@ def resolve_answers(
     ``on_invalid(name, message)`` and asked again (a few times). Pass an open ``sandbox`` to
     reuse one worker process across calls.
     """
+    if manifest.dialect is not None:
+        # A copier or cookiecutter template: resolved by that tool's rules.
+        from bot.template.cookiecutter import resolve_cookiecutter_answers
+        from bot.template.copier import resolve_copier_answers
+
+        resolve = (
+            resolve_copier_answers
+            if manifest.dialect.kind == "copier"
+            else resolve_cookiecutter_answers
+        )
+        return resolve(
+            manifest, given, ask=ask, limits=limits, on_invalid=on_invalid, sandbox=sandbox
+        )
     # A key given without a value (`name:` in a YAML file) counts as not given.
     given = {k: v for k, v in given.items() if v is not None}
     values: dict[str, Any] = {}

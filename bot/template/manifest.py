@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from bot.consumer import parse_yaml_model
 from bot.errors import EvobotError, ManifestError
 from bot.globs import validate_glob
+from bot.template.dialect import Dialect
 from bot.tree import NotRegularFileError, read_regular_file, refuse_git_dir, safe_relpath
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
 
 MANIFEST_NAME = "template.yml"
 
-QuestionType = Literal["str", "int", "float", "bool", "choice", "list"]
+QuestionType = Literal["str", "int", "float", "bool", "choice", "list", "yaml", "json", "path"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # Only used to parse (never to run or render) the Jinja found in the manifest.
@@ -135,6 +136,9 @@ class Question(_Model):
     choices: list[Any] | dict[str, Any] | None = None
     validator: Validator | None = None
     when: bool | str = True
+    secret: bool = Field(default=False, description="never recorded in the answers file")
+    placeholder: str | None = None
+    multiselect: bool = False
 
     @field_validator("validator", mode="before")
     @classmethod
@@ -239,6 +243,10 @@ class Manifest(_Model):
     skip_if_exists: list[str] = Field(default_factory=list)
     migrations: list[Migration] = Field(default_factory=list)
     files_dir: str = "files"
+    dialect: Dialect | None = Field(
+        default=None,
+        description="set by evobot when it reads a copier.yml or cookiecutter.json",
+    )
     allow_case_collisions: bool = Field(
         default=False,
         description="render paths differing only in letter case (A.txt, a.txt); they are one "
@@ -277,7 +285,28 @@ class Manifest(_Model):
     @field_validator("files_dir")
     @classmethod
     def _files_dir(cls, value: str) -> str:
+        if value.strip("/") in ("", "."):
+            return "."  # the template's own directory (copier without `_subdirectory`)
         return _safe(value)
+
+    @model_validator(mode="after")
+    def _files_dir_not_root(self) -> Manifest:
+        if self.files_dir == "." and self.dialect is None:
+            raise ValueError(
+                "files_dir: '.' would render template.yml itself; keep the files in a "
+                "subdirectory (the default is 'files')"
+            )
+        return self
+
+    @field_validator("dialect", mode="before")
+    @classmethod
+    def _dialect_not_from_yaml(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, Dialect):
+            raise ValueError(
+                "is not a template.yml key: evobot sets it when it reads a copier.yml or a "
+                "cookiecutter.json"
+            )
+        return value
 
     @field_validator("migrations")
     @classmethod

@@ -18,28 +18,35 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from packaging.version import Version
 
 from bot.errors import TemplateSourceError
 from bot.git import Git
 from bot.redact import redact_url, redact_urls_in
-from bot.template.manifest import MANIFEST_NAME, Manifest, load_manifest, parse_tag_version
+from bot.template.loader import has_manifest, load_any_manifest
+from bot.template.manifest import MANIFEST_NAME, Manifest, parse_tag_version
 from bot.tree import NotRegularFileError, raise_read_error, read_regular_file, safe_relpath
 
 __all__ = [
     "ResolvedTemplate",
+    "expand_source",
     "is_git_url",
     "list_versions",
     "open_template",
     "redact_url",
     "redact_urls_in",
+    "remembering",
+    "resolve_ref",
 ]
 
 _GIT_TIMEOUT_S = 600
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,30 @@ class ResolvedTemplate:
     commit: str  # full git commit id; for a plain directory a sha1-style content digest
     is_git: bool
     manifest: Manifest
+    describe: str | None = None  # `git describe --tags --always` (copier's `_commit`)
+
+
+# copier's source shortcuts: `gh:owner/name` and `gl:owner/name`.
+_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+
+
+def expand_source(source: str) -> str:
+    """The URL a source shortcut stands for (`gh:o/n` -> `https://github.com/o/n.git`, as
+    copier reads it; `git+https://...` -> `https://...`); any other source as it is."""
+    for prefix, base in _SHORTCUTS.items():
+        if source.startswith(prefix):
+            rest = source[len(prefix) :].lstrip("/")
+            return base + rest + ("" if rest.endswith(".git") else ".git")
+    if source.startswith("git+") and is_git_url(source[4:]):
+        return source[4:]
+    return source
+
+
+def _template_name(source: str, subdir: str | None) -> str:
+    """A name for a template whose manifest has none (copier, cookiecutter): its repository's."""
+    tail = subdir or source.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    tail = tail.rstrip("/").rsplit("/", 1)[-1]
+    return tail.removesuffix(".git") or "template"
 
 
 def is_git_url(source: str) -> bool:
@@ -88,7 +119,42 @@ def _versions(git: Git, *, prereleases: bool) -> list[tuple[Version, str]]:
     return sorted(found, key=lambda vt: (vt[0], len(vt[1]), vt[1]))
 
 
+# Answers to git questions about local repositories, kept only inside `remembering()`.
+_MEMO: ContextVar[dict[tuple[str, ...], object] | None] = ContextVar("_MEMO", default=None)
+
+
+@contextlib.contextmanager
+def remembering() -> Iterator[None]:
+    """Within this block, each question to a local template repository (where it is, what a
+    ref names, its `describe`) and each cached checkout's manifest is answered once.
+
+    For one run over a fleet, which opens the same template versions hundreds of times; a
+    long-lived process must not keep the answers (new tags appear), so nothing is kept after.
+    """
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(key: tuple[str, ...], compute: Callable[[], _T]) -> _T:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]  # type: ignore[return-value]
+
+
 def _resolve_ref(git: Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
+    if git.headers or is_git_url(git.where):
+        return _resolve_ref_now(git, vcs_ref, prereleases=prereleases)
+    key = ("ref", str(git.git_dir), vcs_ref or "", str(prereleases))
+    return _memo(key, lambda: _resolve_ref_now(git, vcs_ref, prereleases=prereleases))
+
+
+def _resolve_ref_now(git: Git, vcs_ref: str | None, *, prereleases: bool) -> tuple[str | None, str]:
     """(ref people read, full commit id) for ``vcs_ref`` in ``git``'s repository."""
     if vcs_ref is None:
         versions = _versions(git, prereleases=prereleases)
@@ -168,6 +234,10 @@ def _extract(git: Git, commit: str, subdir: str | None, dest: Path) -> None:
 
 def _local_git_dir(path: Path) -> Path | None:
     """The git dir when ``path`` is a work tree's top level or a bare repository, else None."""
+    return _memo(("git-dir", os.path.realpath(path)), lambda: _find_local_git_dir(path))
+
+
+def _find_local_git_dir(path: Path) -> Path | None:
     probe = _source_git(None, str(path), ())
     top = probe.try_text("-C", str(path), "rev-parse", "--show-toplevel")
     if top and os.path.realpath(top) == os.path.realpath(path):
@@ -243,8 +313,14 @@ def _mirror(
                     # able to read the repository too, or the cache would hand its files out.
                     git.run("ls-remote", "--quiet", "--", source, "HEAD")
                 return git
+            memo = _MEMO.get()
+            fetched = ("fetched", str(mirror))
+            if memo is not None and not headers and fetched in memo:
+                return git  # fetched once already in this run (see `remembering`)
             # By URL, not by remote name: the stored remote URL holds no credentials.
             git.run("fetch", "--prune", "--force", "--quiet", "--", source, "+refs/*:refs/*")
+            if memo is not None:
+                memo[fetched] = True
         else:
             tmp = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir))
             try:
@@ -308,9 +384,11 @@ def open_template(
     if not source or source.startswith("-"):
         raise TemplateSourceError(f"{source!r} is not a template source")
     sub = _check_subdir(subdir)
+    url = expand_source(source)
+    name = _template_name(url, sub)
     with contextlib.ExitStack() as stack:
-        if is_git_url(source):
-            git = _open_remote(source, git_http_headers, cache_dir, vcs_ref, stack)
+        if is_git_url(url):
+            git = _open_remote(url, git_http_headers, cache_dir, vcs_ref, stack)
         else:
             path = Path(source).expanduser()
             if not path.exists():
@@ -329,7 +407,7 @@ def open_template(
                         f"{vcs_ref!r}; only its current content ({digest[:12]}) can be rendered",
                         hint="make the template a git repository with version tags",
                     )
-                manifest = load_manifest(root)
+                manifest = load_any_manifest(root, name=name)
                 yield ResolvedTemplate(
                     source=source,
                     subdir=sub,
@@ -349,13 +427,32 @@ def open_template(
             checkout = tmp / "template"
             checkout.mkdir()
             _extract(git, commit, sub, checkout)
-        if not os.path.lexists(checkout / MANIFEST_NAME):  # a link is refused by load_manifest
+        if not has_manifest(checkout):  # a link is refused by load_any_manifest
             where = f"{sub}/{MANIFEST_NAME}" if sub else MANIFEST_NAME
             raise TemplateSourceError(
-                f"{redact_url(source)}: no {where} at {ref or commit[:12]}",
+                f"{redact_url(source)}: no {where} at {ref or commit[:12]} "
+                "(nor a copier.yml or cookiecutter.json)",
                 hint="pass --subdir when the template lives in a subdirectory of the repository",
             )
-        manifest = load_manifest(checkout)
+        if cache_dir is not None:  # a cached checkout of a commit never changes
+            manifest = _memo(
+                ("manifest", str(checkout), name), lambda: load_any_manifest(checkout, name=name)
+            )
+        else:
+            manifest = load_any_manifest(checkout, name=name)
+        describe = None
+        if manifest.dialect is not None:
+            describe = _memo(
+                ("describe", str(git.git_dir), commit),
+                lambda: git.try_text("describe", "--tags", "--always", commit),
+            )
+            # `{% now %}` shows the version's commit time, never the clock: same bytes each run.
+            committed = _memo(
+                ("committed", str(git.git_dir), commit),
+                lambda: git.try_text("log", "-1", "--format=%cI", commit),
+            )
+            dialect = manifest.dialect.model_copy(update={"now": committed})
+            manifest = manifest.model_copy(update={"dialect": dialect})
         yield ResolvedTemplate(
             source=source,
             subdir=sub,
@@ -364,6 +461,7 @@ def open_template(
             commit=commit,
             is_git=True,
             manifest=manifest,
+            describe=describe,
         )
 
 
@@ -383,6 +481,29 @@ def _open_remote(
     return _source_git(bare, source, headers)
 
 
+def resolve_ref(
+    source: str,
+    ref: str,
+    *,
+    git_http_headers: Sequence[str] = (),
+    cache_dir: Path | None = None,
+) -> str:
+    """The full commit id ``ref`` (a tag, branch, commit or `git describe` name such as
+    copier's `_commit: v1.2.0-3-gabc1234`) names in the git template ``source``."""
+    url = expand_source(source)
+    with contextlib.ExitStack() as stack:
+        if is_git_url(url):
+            git = _open_remote(url, git_http_headers, cache_dir, None, stack)
+        else:
+            git_dir = _local_git_dir(Path(url).expanduser())
+            if git_dir is None:
+                raise TemplateSourceError(
+                    f"{source}: not a git repository, so it has no version {ref!r}"
+                )
+            git = _source_git(git_dir, url, ())
+        return _resolve_ref(git, ref, prereleases=True)[1]
+
+
 def list_versions(
     source: str,
     *,
@@ -391,6 +512,7 @@ def list_versions(
     prereleases: bool = False,
 ) -> list[str]:
     """The PEP 440 version tags of a git template source, oldest first."""
+    source = expand_source(source)
     with contextlib.ExitStack() as stack:
         if is_git_url(source):
             git = _open_remote(source, git_http_headers, cache_dir, None, stack)
