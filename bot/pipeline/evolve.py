@@ -2,19 +2,27 @@
 
 Read the consumer (its default branch and open bot PRs) → evolve it to the template version →
 add provenance → run the checks → render the PR body → write the PR. A secret in the template's
-output stops the run before any write; an unchanged re-run writes nothing.
+output stops the run before any write; an unchanged re-run writes nothing. A consumer generated
+by copier (`.copier-answers.yml`) or cruft (`.cruft.json`) is evolved as it is, its answers file
+regenerated in that tool's format, and the tasks its template asks to run listed, never run.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from bot.checks import CheckCache, CheckRun, Finding, load_policy, run_checks
 from bot.clock import Clock
-from bot.consumer import CONFIG_NAME, parse_consumer_config
+from bot.consumer import CONFIG_NAME
+from bot.consumer_formats import (
+    FoundConfig,
+    adopted_tree,
+    find_consumer_config,
+)
 from bot.errors import ConsumerConfigError
 from bot.evolution import Evolution
 from bot.forge.port import Forge, PullRequest
@@ -28,7 +36,8 @@ from bot.pipeline.template_access import (
 from bot.report.churn import compute_churn
 from bot.report.pr_body import render_pr_body
 from bot.report.provenance import PROVENANCE_PATH, provenance_file, provenance_for_evolution
-from bot.template.source_policy import check_remote_source
+from bot.template.source import expand_source
+from bot.template.source_policy import TemplateUrl, check_remote_source
 from bot.tree import File, Tree
 
 __all__ = [
@@ -178,6 +187,56 @@ def _secret_block_message(findings: list[Finding], open_pull: PullRequest | None
     return message + "; remove the secret from the template and rotate it"
 
 
+def _found_config(
+    repo: str, branch: str, ours: Tree, pin: Callable[[str, str], str]
+) -> FoundConfig:
+    """The consumer's settings: `.evobot.yml`, else copier's or cruft's answers file."""
+    try:
+        return find_consumer_config(ours, resolve_ref=pin)
+    except ConsumerConfigError as exc:
+        if CONFIG_NAME in ours or any(
+            p.endswith((".yml", ".json")) and _is_answers(p) for p in ours
+        ):
+            exc.message = f"{repo}:{exc.message}"
+            raise
+        raise ConsumerConfigError(
+            f"{repo}: no {CONFIG_NAME}, .copier-answers.yml or .cruft.json on {branch}; "
+            "not a consumer evobot knows",
+            hint=exc.hint,
+        ) from None
+
+
+def _is_answers(path: str) -> bool:
+    return path in (".cruft.json",) or ".copier-answers" in path
+
+
+def _in_own_format(
+    evolution: Evolution, found: FoundConfig, ours: Tree, vcs_ref: str | None
+) -> Evolution:
+    """The evolution with the consumer's settings in its own format: a copier or cruft
+    consumer gets its answers file regenerated (never merged, as those tools do) and no
+    `.evobot.yml`."""
+    if found.format == "evobot" or evolution.to_version.commit == evolution.from_version.commit:
+        return evolution
+    tree = adopted_tree(
+        found,
+        evolution.tree,
+        evolution.new_tree,
+        commit=evolution.to_version.commit,
+        describe=evolution.template.describe,
+        checkout=vcs_ref,
+        answers=evolution.config.answers,
+    )
+    changed = tuple(sorted(p for p, f in tree.items() if ours.get(p) != f))
+    conflicts = tuple(c for c in evolution.conflicts if c != found.path)
+    return replace(evolution, tree=tree, changed_paths=changed, conflicts=conflicts)
+
+
+def _not_run(evolution: Evolution) -> tuple[str, ...]:
+    dialect = evolution.template.manifest.dialect
+    return tuple(dialect.not_run) if dialect is not None else ()
+
+
 def _labels(evolution: Evolution, options: EvolvePrOptions) -> tuple[str, ...]:
     """The organisation's labels, then the consumer's own, each once."""
     own = evolution.config.pr.labels if evolution.config.pr is not None else []
@@ -203,24 +262,37 @@ def evolve_pr(
     options = options or EvolvePrOptions()
     state = read_consumer(forge, repo)
     ours = state.snapshot.tree
-    if CONFIG_NAME not in ours:
-        raise ConsumerConfigError(
-            f"{repo}: no {CONFIG_NAME} on {state.repo.default_branch}; not an evobot consumer"
-        )
-    config = parse_consumer_config(ours[CONFIG_NAME].data, source=f"{repo}:{CONFIG_NAME}")
     access = options.access
-    url = check_remote_source(
-        config.template,
-        allowed_hosts=access.allowed_hosts(forge.git_host()),
-        where=f"{repo}:{CONFIG_NAME}",
-    )
+
+    def allowed(source: str, where: str) -> TemplateUrl:
+        # Before git sees it: a remote consumer's template is an https URL on an allowed host.
+        return check_remote_source(
+            expand_source(source),
+            allowed_hosts=access.allowed_hosts(forge.git_host()),
+            where=f"{repo}:{where}",
+        )
+
+    def headers(source: str) -> list[str]:
+        return remote_template_headers(forge, expand_source(source), repo, access)
+
+    def pin(source: str, ref: str) -> str:
+        url = allowed(source, "the template it records")
+        with explain_unreadable(repo, url, forge, access):
+            return templates.resolve_ref(
+                expand_source(source), ref, git_http_headers=headers(source)
+            )
+
+    found = _found_config(repo, state.repo.default_branch, ours, pin)
+    config = found.config
+    url = allowed(config.template, found.path)
     with explain_unreadable(repo, url, forge, access):
         evolution = templates.evolve(
             ours,
             config,
             vcs_ref=options.vcs_ref,
-            git_http_headers=remote_template_headers(forge, config.template, repo, access),
+            git_http_headers=headers(config.template),
         )
+    evolution = _in_own_format(evolution, found, ours, options.vcs_ref)
     base = EvolvePrResult(
         repo=repo,
         from_version=evolution.from_version.ref or evolution.from_version.commit,
@@ -276,6 +348,7 @@ def evolve_pr(
             provenance_digest=digest,
             repo=repo,
             template_url=evolution.template.source,
+            not_run=_not_run(evolution),
         ),
         recreate=options.recreate,
         labels=labels,

@@ -14,6 +14,7 @@ from typing import Protocol, runtime_checkable
 
 from bot.consumer import ConsumerConfig
 from bot.evolution import Evolution, evolve_consumer
+from bot.template.source import resolve_ref
 from bot.tree import File
 
 __all__ = ["GitTemplateFetcher", "TemplateFetcher"]
@@ -33,6 +34,11 @@ class TemplateFetcher(Protocol):
     ) -> Evolution:
         """The evolution of ``ours`` (with its ``config``) to ``vcs_ref``; ``git_http_headers``
         authenticate to the template's git host and go nowhere else."""
+        ...
+
+    def resolve_ref(self, source: str, ref: str, *, git_http_headers: Sequence[str]) -> str:
+        """The full commit id ``ref`` names in the template ``source`` (copier records a
+        `git describe` name such as `v1.2.0-3-gabc1234`, cruft a branch or tag)."""
         ...
 
 
@@ -57,3 +63,6 @@ class GitTemplateFetcher:
             git_http_headers=git_http_headers,
             cache_dir=self.cache_dir,
         )
+
+    def resolve_ref(self, source: str, ref: str, *, git_http_headers: Sequence[str]) -> str:
+        return resolve_ref(source, ref, git_http_headers=git_http_headers, cache_dir=self.cache_dir)

@@ -320,6 +320,7 @@ def _render(
     repo: str | None,
     links: _Links,
     limit: int,
+    not_run: Sequence[str] = (),
 ) -> str:
     conflicts = sorted(evolution.conflicts)
     old, new = evolution.from_version, evolution.to_version
@@ -350,6 +351,7 @@ def _render(
         limit=limit,
         minimal=level.minimal,
         severities=list(reversed(Severity)),
+        not_run=list(not_run),
     )
 
 
@@ -367,9 +369,13 @@ def render_pr_body(
     provenance_digest: str,
     repo: str | None = None,
     template_url: str | None = None,
+    not_run: Sequence[str] = (),
     limit: int = GITHUB_BODY_LIMIT,
 ) -> str:
     """The Markdown body of the evolution PR, always shorter than ``limit`` (UTF-8 bytes).
+
+    ``not_run`` lists what the template asks to run (copier tasks and migrations, cookiecutter
+    hooks), which evobot never runs: the body says so, so a person can run what they trust.
 
     ``template_url`` (the template's GitHub repository, if it is one) turns versions into links
     and adds a compare link. ``provenance_digest`` is the sha256 of `.evobot/provenance.json`.
@@ -386,6 +392,7 @@ def render_pr_body(
             repo=repo,
             links=links,
             limit=limit,
+            not_run=not_run,
         )
         if _size(body) < limit:
             return body
