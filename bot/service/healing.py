@@ -96,7 +96,7 @@ def heal_once(
             log.warning("heal.redeliver_failed", delivery_id=attempt.guid, error=exc.message)
             continue
         done.append(attempt.guid)
-        log.info("heal.redelivered", delivery_id=attempt.guid, event=attempt.event)
+        log.info("heal.redelivered", delivery_id=attempt.guid, github_event=attempt.event)
     return HealReport(len(attempts), len(plan), tuple(done), tuple(failed))
 
 

@@ -104,7 +104,7 @@ def create_app(deps: WebDeps) -> FastAPI:
             "webhook." + outcome,
             delivery_id=event.delivery_id,
             repo=event.repository,
-            event=event.event,
+            github_event=event.event,
             action=event.action,
         )
         if inserted:

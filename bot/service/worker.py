@@ -145,7 +145,7 @@ class Worker:
             forge=self.forge,
             app=self.app,
             cause=f"delivery:{delivery.delivery_id}",
-            log=log.bind(worker=self.worker_id, event=event.event, action=event.action),
+            log=log.bind(worker=self.worker_id, github_event=event.event, action=event.action),
         )
         return event.event, self.router.dispatch(event, context)
 

@@ -8,7 +8,7 @@ from bot.forge.webhook import WebhookEvent
 from bot.service.context import HandlerContext
 from bot.service.router import Router
 
-__all__ = ["POST_MERGE", "router"]
+__all__ = ["POST_MERGE", "record_post_merge", "router"]
 
 router = Router()
 POST_MERGE = "post-merge checks: "
@@ -29,6 +29,12 @@ def _last_post_merge(context: HandlerContext, entity: str) -> str | None:
         if record.change.startswith(POST_MERGE):
             return record.change.removeprefix(POST_MERGE)
     return None
+
+
+def record_post_merge(context: HandlerContext, entity: str, state: str) -> None:
+    """Audit the checks of a merge commit on the default branch, when they changed."""
+    if _last_post_merge(context, entity) != state:
+        context.store.append_audit(entity, POST_MERGE + state, context.cause)
 
 
 @router.register("check_suite", "completed", "requested", "rerequested")
@@ -60,8 +66,8 @@ def checks_changed(event: WebhookEvent, context: HandlerContext) -> str | None:
                 merge_commit=pr.merge_commit,
                 cause=context.cause,
             )
-        if pr.merge_commit == sha and _last_post_merge(context, entity) != state:
-            store.append_audit(entity, POST_MERGE + state, context.cause)
+        if pr.merge_commit == sha:
+            record_post_merge(context, entity, state)
         outcomes.append(f"{entity} checks {state}")
     for revert in reverts:
         entity = f"revert-pr:{repo}#{revert.number}"
@@ -78,7 +84,7 @@ def checks_changed(event: WebhookEvent, context: HandlerContext) -> str | None:
                 merge_commit=revert.merge_commit,
                 cause=context.cause,
             )
-        if revert.merge_commit == sha and _last_post_merge(context, entity) != state:
-            store.append_audit(entity, POST_MERGE + state, context.cause)
+        if revert.merge_commit == sha:
+            record_post_merge(context, entity, state)
         outcomes.append(f"{entity} checks {state}")
     return "; ".join(outcomes)

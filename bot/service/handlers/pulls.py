@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.forge.webhook import WebhookEvent
 from bot.service.context import HandlerContext
+from bot.service.handlers.checks import record_post_merge
 from bot.service.router import Router
 
 __all__ = ["EVOLUTION_PREFIX", "REVERT_PREFIX", "router"]
@@ -42,6 +43,13 @@ def bot_pull_changed(event: WebhookEvent, context: HandlerContext) -> str | None
     current = context.forge.get_pull(repo, number)
     state = "merged" if current.merged else current.state
     merge_commit = current.merge_commit_sha if current.merged else None
+
+    def head_checks(known_head: str | None, known_state: str | None) -> str | None:
+        # Checks may have finished before the PR was opened (CI runs on the push): read them.
+        if known_head == current.head_sha and known_state is not None:
+            return known_state
+        return context.forge.commit_state(repo, current.head_sha, branch=current.base_ref).state
+
     entity: str
     if branch.startswith(REVERT_PREFIX):
         reverts = [r for r in context.store.revert_prs(repo=repo) if r.number == number]
@@ -56,7 +64,7 @@ def bot_pull_changed(event: WebhookEvent, context: HandlerContext) -> str | None
             state=state,
             evolution_pr=known.evolution_pr,
             head_sha=current.head_sha,
-            check_state=known.check_state if known.head_sha == current.head_sha else None,
+            check_state=head_checks(known.head_sha, known.check_state),
             merge_commit=merge_commit,
             cause=context.cause,
         )
@@ -64,7 +72,6 @@ def bot_pull_changed(event: WebhookEvent, context: HandlerContext) -> str | None
     else:
         found = [p for p in context.store.evolution_prs(repo=repo) if p.number == number]
         known_pr = found[0] if found else None
-        keep_checks = known_pr is not None and known_pr.head_sha == current.head_sha
         context.store.upsert_evolution_pr(
             repo,
             number,
@@ -72,11 +79,17 @@ def bot_pull_changed(event: WebhookEvent, context: HandlerContext) -> str | None
             state=state,
             template_version=branch.rsplit("/", 1)[-1],
             head_sha=current.head_sha,
-            check_state=known_pr.check_state if keep_checks and known_pr else None,
+            check_state=head_checks(
+                known_pr.head_sha if known_pr else None, known_pr.check_state if known_pr else None
+            ),
             merge_commit=merge_commit,
             cause=context.cause,
         )
         entity = f"evolution-pr:{repo}#{number}"
+    if merge_commit:
+        # The merge commit's checks may have finished before this delivery was processed.
+        merged_checks = context.forge.commit_state(repo, merge_commit, branch=current.base_ref)
+        record_post_merge(context, entity, merged_checks.state)
     sender = event.payload.get("sender") or {}
     if event.action == "synchronize" and sender.get("type") != "Bot":
         after = str(event.payload.get("after") or "")

@@ -14,6 +14,7 @@ from bot.store import Store
 __all__ = ["newer_version", "router", "templates_in"]
 
 router = Router()
+MANIFEST = "template.yml"
 
 
 def templates_in(store: Store, repo: str) -> list[str]:
@@ -47,13 +48,20 @@ def template_pushed(event: WebhookEvent, context: HandlerContext) -> str | None:
     if event.repository is None or payload.get("deleted"):
         return None
     names = templates_in(context.store, event.repository)
-    if not names:
-        return None
     ref = str(payload.get("ref") or "")
     repository = payload.get("repository") or {}
     default = repository.get("default_branch") or repository.get("master_branch")
     if ref.startswith("refs/tags/"):
         tag = ref.removeprefix("refs/tags/")
+        if not names:
+            # No consumer names it yet (its installation may not be processed yet): a tag of a
+            # repository holding a template manifest is a template version all the same.
+            if context.forge.read_file(event.repository, MANIFEST, ref=tag) is None:
+                return None
+            source = str(repository.get("clone_url") or event.repository)
+            names = [event.repository.lower()]
+            if context.store.template(names[0]) is None:
+                context.store.upsert_template(names[0], source, cause=context.cause)
         for name in names:
             template = context.store.template(name)
             if template is not None and newer_version(template.latest_version, tag):
@@ -61,6 +69,8 @@ def template_pushed(event: WebhookEvent, context: HandlerContext) -> str | None:
                     name, template.source, latest_version=tag, cause=context.cause
                 )
         return f"template version {tag}"
+    if not names:
+        return None
     if default and ref == f"refs/heads/{default}":
         after = str(payload.get("after") or "")
         for name in names:
