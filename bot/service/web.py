@@ -22,6 +22,9 @@ from bot.store import Store
 __all__ = ["WebDeps", "create_app", "job_key"]
 
 log = structlog.get_logger("bot.service.web")
+# The store's column widths (GitHub's delivery ids are 36-character UUIDs).
+DELIVERY_ID_CHARS = 64
+ACTION_CHARS = 64
 
 
 @dataclass(frozen=True)
@@ -81,12 +84,16 @@ def create_app(deps: WebDeps) -> FastAPI:
             )
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         event_name = event.event
+        if len(event.delivery_id) > DELIVERY_ID_CHARS:
+            metrics.deliveries.labels(event_name, "rejected").inc()
+            message = f"the X-GitHub-Delivery header is longer than {DELIVERY_ID_CHARS} characters"
+            return JSONResponse({"error": message}, status_code=400)
         try:
             inserted = await run_in_threadpool(
                 deps.store.record_delivery,
                 event.delivery_id,
                 event.event,
-                event.action,
+                event.action[:ACTION_CHARS] if event.action else None,
                 event.installation_id,
                 body.decode("utf-8"),
                 job_key=job_key(event),

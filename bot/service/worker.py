@@ -27,6 +27,7 @@ from bot.store import Delivery, Job, LeaseLostError, Store
 __all__ = ["Worker", "WorkerPool", "stored_event"]
 
 log = structlog.get_logger("bot.service.worker")
+OUTCOME_CHARS = 32
 
 
 def stored_event(delivery: Delivery) -> WebhookEvent:
@@ -101,7 +102,8 @@ class Worker:
             if self.on_claim is not None:
                 self.on_claim(job)
             event_name, outcome = self._run(job)
-            self.store.complete(job, outcome[:200])
+            # The delivery's outcome column holds 32 characters; the log line has it whole.
+            self.store.complete(job, outcome[:OUTCOME_CHARS])
             self.metrics.deliveries.labels(event_name, "processed").inc()
             log.info("job.done", worker=self.worker_id, outcome=outcome, attempt=job.attempts)
         except LeaseLostError:

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.forge.webhook import sign
 from bot.service import Service, ServiceSettings, load_settings
+from bot.service.healing import HealReport
 from bot.service.logs import configure_logging
 from bot.service.worker import WorkerPool
 
@@ -119,7 +120,21 @@ class RunningService:
             else:
                 quiet = 0
             time.sleep(0.1)
-        raise TimeoutError(f"the queue did not drain: {self.service.store.queue_stats()}")
+        waiting = [
+            (j.id, j.kind, j.state, j.attempts, j.error)
+            for j in self.service.store.jobs(limit=1000)
+            if j.state in ("queued", "running")
+        ]
+        raise TimeoutError(f"the queue did not drain: {waiting}")
+
+    def wait_for_heal(self, timeout: float = 30.0) -> HealReport:
+        """The first pass of the started healer."""
+        deadline = time.monotonic() + timeout
+        while self.healer.last is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the healer did not finish a pass")
+            time.sleep(0.05)
+        return self.healer.last
 
     def log_lines(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.log.getvalue().splitlines() if line.strip()]

@@ -152,3 +152,12 @@ def test_readyz_is_503_when_the_database_is_unreachable(
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "database" in response.text
+
+
+def test_a_delivery_id_longer_than_the_store_keeps_is_400(
+    service: Service, client: TestClient
+) -> None:
+    headers, body = signed("ping", PING, delivery_id="d" * 65)
+    response = client.post("/webhook", content=body, headers=headers)
+    assert response.status_code == 400
+    assert service.store.deliveries() == []
