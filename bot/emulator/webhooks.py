@@ -19,8 +19,8 @@ import httpx
 import structlog
 
 from bot.emulator import shapes
-from bot.forge.webhook import sign as webhook_signature
 from bot.emulator.gitstore import ZERO
+from bot.forge.webhook import sign as webhook_signature
 
 if TYPE_CHECKING:
     from bot.emulator.core import Emulator

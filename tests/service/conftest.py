@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "store"))
 
-from store_support import database  # noqa: E402 - the store's test databases, not a copy
+from store_support import database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

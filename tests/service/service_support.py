@@ -44,7 +44,11 @@ def private_key_pem() -> str:
 
 
 def settings_for(
-    database_url: str, state_dir: Path, *, github_url: str = "http://127.0.0.1:9/api/v3", **extra: Any
+    database_url: str,
+    state_dir: Path,
+    *,
+    github_url: str = "http://127.0.0.1:9/api/v3",
+    **extra: Any,
 ) -> ServiceSettings:
     values: dict[str, Any] = {
         "app_id": "1",
@@ -102,9 +106,7 @@ class RunningService:
         transport = httpx.HTTPTransport(
             socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
         )
-        self.client = httpx.Client(
-            base_url=url, timeout=30, trust_env=False, transport=transport
-        )
+        self.client = httpx.Client(base_url=url, timeout=30, trust_env=False, transport=transport)
 
     @property
     def webhook_url(self) -> str:
@@ -121,7 +123,7 @@ class RunningService:
             if settle is not None:
                 settle()
             stats = self.service.store.queue_stats()
-            due = [j for j in self.service.store.jobs(state="queued", limit=1000)]
+            due = self.service.store.jobs(state="queued", limit=1000)
             if stats.running == 0 and not due:
                 quiet += 1
                 if quiet >= 3:
@@ -163,9 +165,7 @@ def running_service(
     service = (build or Service.build)(settings)
     sock = free_socket()
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        service.web_app(), log_config=None, access_log=False, lifespan="off"
-    )
+    config = uvicorn.Config(service.web_app(), log_config=None, access_log=False, lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()

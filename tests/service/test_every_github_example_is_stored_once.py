@@ -25,8 +25,12 @@ def test_every_example_is_acknowledged_and_stored_once(tmp_path: Path, db_url: s
     # No workers: storing is the point here (handlers would ask GitHub about these repos).
     with running_service(settings_for(db_url, tmp_path / "state"), workers=0) as svc:
         sent = [(f"example-{i}", event, body) for i, (event, body) in enumerate(payloads)]
-        first = [svc.post(*signed(event, body, delivery_id=d)).status_code for d, event, body in sent]
-        again = [svc.post(*signed(event, body, delivery_id=d)).status_code for d, event, body in sent]
+        first = [
+            svc.post(*signed(event, body, delivery_id=d)).status_code for d, event, body in sent
+        ]
+        again = [
+            svc.post(*signed(event, body, delivery_id=d)).status_code for d, event, body in sent
+        ]
         assert first == [202] * len(sent)
         assert again == [200] * len(sent)
         store = svc.service.store

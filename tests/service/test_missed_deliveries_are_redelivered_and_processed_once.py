@@ -44,9 +44,7 @@ def attempt(id: int, guid: str, status_code: int, status: str = "") -> HookDeliv
         pytest.param([attempt(1, "a", 0), attempt(2, "a", 0)], set(), [2], id="newest-attempt"),
         pytest.param([attempt(1, "a", 0), attempt(2, "a", 202)], {"a"}, [], id="healed-already"),
         pytest.param([attempt(1, "a", 0, "Pending")], set(), [], id="still-being-sent"),
-        pytest.param(
-            [attempt(3, "b", 0), attempt(1, "a", 0)], set(), [1, 3], id="oldest-first"
-        ),
+        pytest.param([attempt(3, "b", 0), attempt(1, "a", 0)], set(), [1, 3], id="oldest-first"),
     ],
 )
 def test_what_is_redelivered(

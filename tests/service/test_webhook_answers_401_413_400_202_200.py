@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 from fastapi.testclient import TestClient
 from service_support import SECRET, settings_for, signed
+from sqlalchemy import create_engine
 
 from bot.forge.webhook import sign
 from bot.service import Service
@@ -59,7 +59,9 @@ def test_the_same_delivery_again_is_200_and_nothing_is_done_twice(
     "change",
     [
         pytest.param(lambda h: h.pop("X-Hub-Signature-256"), id="missing"),
-        pytest.param(lambda h: h.update({"X-Hub-Signature-256": sign(b"{}", SECRET)}), id="other-body"),
+        pytest.param(
+            lambda h: h.update({"X-Hub-Signature-256": sign(b"{}", SECRET)}), id="other-body"
+        ),
         pytest.param(
             lambda h: h.update({"X-Hub-Signature-256": "sha256=" + "0" * 64}), id="wrong-digest"
         ),
@@ -77,9 +79,7 @@ def test_a_missing_or_bad_signature_is_401_and_nothing_is_stored(
     assert service.store.delivery("d-3") is None
 
 
-def test_a_delivery_signed_with_another_secret_is_401(
-    service: Service, client: TestClient
-) -> None:
+def test_a_delivery_signed_with_another_secret_is_401(service: Service, client: TestClient) -> None:
     headers, body = signed("ping", PING, secret="not-the-service-secret")
     assert client.post("/webhook", content=body, headers=headers).status_code == 401
     assert service.store.deliveries() == []
