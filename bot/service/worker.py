@@ -103,7 +103,7 @@ class Worker:
                 self.on_claim(job)
             event_name, outcome = self._run(job)
             # The delivery's outcome column holds 32 characters; the log line has it whole.
-            self.store.complete(job, outcome[:OUTCOME_CHARS])
+            self.store.complete(job, outcome if len(outcome) <= OUTCOME_CHARS else "handled")
             self.metrics.deliveries.labels(event_name, "processed").inc()
             log.info("job.done", worker=self.worker_id, outcome=outcome, attempt=job.attempts)
         except LeaseLostError:
