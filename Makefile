@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/update_vs_copier.py
 	$(BIN)/python bench/check_cache.py
 	$(BIN)/python bench/pr_fanout.py
+	$(BIN)/python bench/webhook_ingest.py
 
 # Mutation testing of bot/evolution/merge.py, bot/forge/ratelimit.py and bot/forge/retry.py
 # ([tool.mutmut] in pyproject.toml); survivors are listed by `mutmut results` (docs/mutation.md).

@@ -20,6 +20,7 @@ import structlog
 
 from bot.emulator import shapes
 from bot.emulator.gitstore import ZERO
+from bot.forge.webhook import sign as webhook_signature
 
 if TYPE_CHECKING:
     from bot.emulator.core import Emulator
@@ -34,9 +35,9 @@ USER_AGENT = "GitHub-Hookshot/emulator"
 
 
 def sign(secret: str | bytes, body: bytes) -> str:
-    """The ``X-Hub-Signature-256`` value GitHub sends for ``body``."""
-    key = secret.encode() if isinstance(secret, str) else secret
-    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+    """The ``X-Hub-Signature-256`` value GitHub sends for ``body``: computed by the very code
+    that verifies it (:func:`bot.forge.webhook.sign`), so sender and receiver cannot drift."""
+    return webhook_signature(body, secret)
 
 
 def _webhook_user(emu: Emulator, login: str) -> J:

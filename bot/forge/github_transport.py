@@ -510,6 +510,46 @@ class GitHubTransport:
 
         return self._call(op, method, send, key=key, idempotent=idempotent, recover=recover)
 
+    def app_json(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        installation_id: int | None = None,
+        op: str | None = None,
+    ) -> tuple[Any, dict[str, str]]:
+        """One request outside any repository (``/app/...``, ``/installation/...``): as the App
+        (JWT), or with ``installation_id`` as that installation, through the same pacing,
+        retries and scrubbing as every other call. The JSON answer and the response headers.
+
+        Only for requests that are safe to repeat (reads, and asking for a redelivery).
+        """
+        if not isinstance(self._credentials, AppCredentials) or self._tokens is None:
+            raise ForgeError(
+                f"{method} {path} needs GitHub App credentials",
+                hint="set EVOBOT_APP_ID (or EVOBOT_CLIENT_ID) and EVOBOT_PRIVATE_KEY_FILE",
+            )
+        tokens = self._tokens
+        key = installation_id or 0
+        if installation_id is None:
+            requester: Requester = self._app().requester
+        else:
+            with self._lock:
+                client = self._clients.get(key)
+            if client is None:
+                client = self._github(_CallableAuth("token", lambda: tokens.token(key)))
+                with self._lock:
+                    client = self._clients.setdefault(key, client)
+            requester = client.requester
+
+        def send() -> tuple[Any, dict[str, str]]:
+            headers, data = requester.requestJsonAndCheck(method, path, parameters=params)
+            self._observe(key, headers)
+            return data, {str(k): str(v) for k, v in (headers or {}).items()}
+
+        return self._call(op or f"{method} {path}", method, send, key=key, idempotent=True)
+
 
 def _maybe_sent(exc: requests.RequestException) -> bool:
     """Whether a failed request may have reached GitHub (its answer lost on the way back).

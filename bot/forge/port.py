@@ -14,12 +14,16 @@ from typing import Literal, Protocol, runtime_checkable
 from bot.tree import Tree
 
 __all__ = [
+    "AppPort",
     "CheckResult",
     "CheckState",
     "Comment",
     "CommitInfo",
     "CommitState",
+    "DeliveryPage",
     "Forge",
+    "HookDelivery",
+    "InstallationInfo",
     "PullRequest",
     "RepoInfo",
     "Snapshot",
@@ -237,4 +241,70 @@ class Forge(Protocol):
     def commit_state(self, repo: str, sha: str, *, branch: str | None = None) -> CommitState:
         """Check runs + combined status of ``sha`` (2 requests; 4 with ``branch``'s required
         checks)."""
+        ...
+
+
+@dataclass(frozen=True)
+class InstallationInfo:
+    """One installation of the App: its id and the account it is installed on."""
+
+    id: int
+    account: str
+    suspended: bool = False
+
+
+@dataclass(frozen=True)
+class HookDelivery:
+    """One attempt in the App's webhook delivery log (``GET /app/hook/deliveries``).
+
+    ``guid`` is the ``X-GitHub-Delivery`` header, shared by a delivery and its redeliveries;
+    ``id`` names this one attempt (the one to redeliver).
+    """
+
+    id: int
+    guid: str
+    event: str
+    action: str | None
+    status_code: int
+    status: str
+    delivered_at: str
+    redelivery: bool = False
+    installation_id: int | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Not attempted yet: neither an answer nor a connection failure recorded."""
+        return self.status_code == 0 and self.status.lower() == "pending"
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    """One page of the delivery log, newest first, and the cursor of the next (None: the end)."""
+
+    deliveries: tuple[HookDelivery, ...]
+    next_cursor: str | None = None
+
+
+@runtime_checkable
+class AppPort(Protocol):
+    """What the service asks of GitHub as the App itself, beside the per-repository Forge."""
+
+    def list_installations(self) -> list[InstallationInfo]:
+        """``GET /app/installations``, every page."""
+        ...
+
+    def installation_repositories(self, installation_id: int) -> list[str]:
+        """Full names from ``GET /installation/repositories`` as that installation, every page."""
+        ...
+
+    def hook_deliveries(self, *, cursor: str | None = None, per_page: int = 100) -> DeliveryPage:
+        """One page of ``GET /app/hook/deliveries`` (newest first), from ``cursor``."""
+        ...
+
+    def redeliver(self, delivery_id: int) -> None:
+        """``POST /app/hook/deliveries/{id}/attempts``: GitHub sends it again, same guid."""
+        ...
+
+    def consumer_config(self, repo: str) -> bytes | None:
+        """The bytes of ``repo``'s ``.evobot.yml`` on its default branch, None without one."""
         ...

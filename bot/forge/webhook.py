@@ -24,6 +24,7 @@ __all__ = [
     "SIGNATURE_HEADER",
     "WebhookEvent",
     "parse_event",
+    "sign",
     "verify_signature",
 ]
 
@@ -50,6 +51,12 @@ class WebhookEvent:
     repository: str | None  # full name, OWNER/NAME
     sender: str | None  # login
     payload: dict[str, Any]
+
+
+def sign(body: bytes, secret: bytes | str) -> str:
+    """The ``X-Hub-Signature-256`` value for ``body``: what GitHub (and the emulator) send."""
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    return "sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
 def verify_signature(body: bytes, signature_header: str | None, secret: bytes | str) -> None:
@@ -79,7 +86,7 @@ def verify_signature(body: bytes, signature_header: str | None, secret: bytes | 
         )
     if not _HEX64.fullmatch(digest):
         raise WebhookError(f"{SIGNATURE_HEADER}: the digest is not 64 hex digits", status=401)
-    expected = hmac.new(key, body, hashlib.sha256).hexdigest()
+    expected = sign(body, key).partition("=")[2]
     if not hmac.compare_digest(expected, digest.lower()):
         raise WebhookError(
             f"{SIGNATURE_HEADER} does not match the body: a wrong secret, or a changed body",
