@@ -1,4 +1,4 @@
-"""Every rollout status × every event: the outcome (a change, a refusal, or nothing) as a table.
+"""Every rollout status x every event: the outcome (a change, a refusal, or nothing) as a table.
 
 A representative state per status: wave 0 holds c1 (PR #1 open), c2 (PR #2 merged as m2), c3
 (its PR being opened) and c4 (PR #4 closed unmerged; wave 0 allows 5 failures); wave 1 holds a.
