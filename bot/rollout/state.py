@@ -93,7 +93,9 @@ class WaveState:
 
 @dataclass(frozen=True)
 class RolloutState:
-    """One template version's rollout. ``current`` indexes ``waves``."""
+    """One template version's rollout. ``current`` indexes ``waves``; ``template_repo`` and
+    ``tag_sha`` say where the release was made (the preflight's verdict goes there as a commit
+    status), ``release_issue`` an issue or PR there to comment on."""
 
     template: str
     version: str
@@ -104,6 +106,9 @@ class RolloutState:
     current: int = 0
     paused_from: RolloutStatus | None = None
     reason: str | None = None
+    template_repo: str | None = None
+    tag_sha: str | None = None
+    release_issue: int | None = None
 
     @property
     def id(self) -> str:
@@ -144,7 +149,13 @@ class RolloutState:
 
 
 def new_rollout(
-    plan: Plan, *, bake_seconds: float, status: RolloutStatus = "planned"
+    plan: Plan,
+    *,
+    bake_seconds: float,
+    status: RolloutStatus = "planned",
+    template_repo: str | None = None,
+    tag_sha: str | None = None,
+    release_issue: int | None = None,
 ) -> RolloutState:
     """The state of a rollout about to start (``planned``, or ``queued`` behind another).
 
@@ -161,4 +172,7 @@ def new_rollout(
             )
         ),
         bake_seconds=bake_seconds,
+        template_repo=template_repo,
+        tag_sha=tag_sha,
+        release_issue=release_issue,
     )
