@@ -61,6 +61,7 @@ __all__ = [
     "advance",
     "begin_rollout",
     "carry_out",
+    "comment_once",
     "event_detail",
 ]
 
@@ -313,7 +314,7 @@ def _carry(
                 "with write permission on the template repository comments `/evobot resume "
                 "--rollout` (or `/evobot rollback`)."
             )
-            _comment_once(ctx.forge, effect.repo, effect.number, "halt", state.id, body)
+            comment_once(ctx.forge, effect.repo, effect.number, "halt", state.id, body)
             return []
         case Wake():
             result.wakes.append(effect.at)
@@ -321,7 +322,7 @@ def _carry(
     raise TypeError(f"not a rollout effect: {effect!r}")  # pragma: no cover
 
 
-def _comment_once(forge: Forge, repo: str, number: int, kind: str, key: str, body: str) -> bool:
+def comment_once(forge: Forge, repo: str, number: int, kind: str, key: str, body: str) -> bool:
     """Comment ``body`` on ``repo``#``number`` unless a comment with its marker is there."""
     marker = comment_marker(kind, key)
     if any(has_marker(c.body, marker) for c in forge.list_comments(repo, number)):
@@ -362,7 +363,7 @@ def _report_preflight(
             "No PR was opened. Fix the template and tag a new release, or comment "
             "`/evobot resume --rollout` to start anyway."
         )
-        _comment_once(
+        comment_once(
             ctx.forge,
             state.template_repo,
             state.release_issue,
@@ -420,7 +421,7 @@ def _close_pr(ctx: RolloutContext, state: RolloutState, effect: ClosePr) -> None
     pull = ctx.forge.get_pull(effect.repo, effect.number)
     if pull.state != "open":
         return
-    _comment_once(
+    comment_once(
         ctx.forge,
         effect.repo,
         effect.number,
@@ -445,7 +446,7 @@ def _revert(ctx: RolloutContext, state: RolloutState, effect: RevertEvolution) -
         reverted = revert_pr(ctx.forge, effect.repo, effect.number, options=ctx.revert)
     except ForgeError as exc:
         log.error("rollout.revert_failed", repo=effect.repo, error=exc.message)
-        _comment_once(
+        comment_once(
             ctx.forge,
             effect.repo,
             effect.number,
@@ -474,7 +475,7 @@ def _revert(ctx: RolloutContext, state: RolloutState, effect: RevertEvolution) -
             evolution_pr=effect.number,
             cause=f"rollout:{state.id}",
         )
-    _comment_once(ctx.forge, effect.repo, effect.number, "reverted", state.id, body)
+    comment_once(ctx.forge, effect.repo, effect.number, "reverted", state.id, body)
     if reverted.number is None:
         return []
     return [RevertOpened(repo=effect.repo, number=reverted.number, at=ctx.clock.now())]
