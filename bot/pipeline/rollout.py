@@ -1,13 +1,14 @@
 """Rollout use cases: create a rollout, apply an event, carry out the effects it asks for.
 
-The service's job handlers call three functions (docs/rollouts.md, "Entry points"):
+The service's job handlers call four functions (docs/rollouts.md, "Entry points"):
 
 - `begin_rollout(ctx, plan, ...)` when a release tag is pushed: stores the rollout, supersedes
   or queues behind a running one (policy), and starts it (preflight, then the canary wave);
 - `advance(ctx, key, event, cause=..., event_key=...)` for every webhook, timer or command
   event: loads the rollout, applies `bot.rollout.transition`, persists the step with its cause
   (once per ``event_key``), carries out the effects and feeds their outcomes back as events;
-- `carry_out(ctx, key, OpenPr(repo))` for a PR the flood caps deferred, when its time comes.
+- `carry_out(ctx, key, OpenPr(repo))` for a PR the flood caps deferred, when its time comes;
+- `reconcile(ctx, key)` at start and now and then: re-runs what a crash left undone.
 
 `advance` returns what the service must schedule: `Wake` times (a `Tick` job at each) and
 deferred PR openings (an `OpenPr` job at each ``retry_at``). Nothing here sleeps or loops.
@@ -63,6 +64,7 @@ __all__ = [
     "carry_out",
     "comment_once",
     "event_detail",
+    "reconcile",
 ]
 
 log = structlog.get_logger(__name__)
@@ -257,6 +259,44 @@ def carry_out(ctx: RolloutContext, key: str, effect: OpenPr, *, cause: str) -> A
         result.changes.extend(sub.changes)
         result.wakes.extend(sub.wakes)
         result.deferred.extend(sub.deferred)
+    return result
+
+
+def reconcile(ctx: RolloutContext, key: str, *, cause: str) -> AdvanceResult:
+    """Carry out again what a crash may have left undone after a transition was stored.
+
+    Every effect is idempotent (`evolve_pr` finds its PR by branch, `revert_pr` its revert PR,
+    comments their markers), so re-running them is safe: a preflight still under way, each
+    consumer still ``opening``, each ``reverted`` consumer without its revert PR, and the
+    current wave's bake timer. The service runs it at start and now and then.
+    """
+    result = AdvanceResult(key)
+    state = _load(ctx.store, key).state
+    result.state = state
+    effects: list[Effect] = []
+    if state.status == "preflight":
+        effects.append(RunPreflight())
+    for c in state.consumers:
+        if c.status == "opening" and state.status not in TERMINAL:
+            effects.append(OpenPr(c.repo))
+        if (
+            c.status == "reverted"
+            and c.revert_number is None
+            and c.number is not None
+            and c.merge_commit is not None
+        ):
+            effects.append(RevertEvolution(c.repo, c.number, c.merge_commit))
+    if state.waves and state.status == "wave-baking":
+        until = state.waves[state.current].bake_until
+        if until is not None:
+            effects.append(Wake(until))
+    for effect in effects:
+        for follow in _carry(ctx, state, effect, result):
+            sub = advance(ctx, key, follow, cause=cause)
+            result.state = sub.state
+            result.changes.extend(sub.changes)
+            result.wakes.extend(sub.wakes)
+            result.deferred.extend(sub.deferred)
     return result
 
 
