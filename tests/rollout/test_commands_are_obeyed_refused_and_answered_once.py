@@ -43,7 +43,9 @@ def test_people_without_write_permission_are_refused_saying_why(fleet: Fleet) ->
     assert not result.allowed
     (reply,) = _replies(fleet)
     assert "@bob has read permission on acme/canary" in reply
-    assert "refused" in fleet.store.audit_log(entity=f"command:acme/canary#{1}")[0].change
+    (pull,) = fleet.forge.repos["acme/canary"].pulls.values()
+    audit = fleet.store.audit_log(entity=f"command:acme/canary#{pull.number}")
+    assert audit[0].change == "@bob `/evobot rollback`: refused"
 
 
 def test_rollout_wide_verbs_need_the_template_repository(fleet: Fleet) -> None:
