@@ -51,6 +51,7 @@ class FakeRepo:
     permissions: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
     checks: dict[str, list[CheckResult]] = field(default_factory=dict)
+    statuses: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
 def _sha(*parts: object) -> str:
@@ -285,3 +286,23 @@ class RecordingForge:
         r = self._record("commit_state", repo, sha, branch)
         required = r.required if branch else ()
         return combine_commit_state(sha, r.checks.get(sha, []), required)
+
+    # --- rollouts ------------------------------------------------------------------------
+
+    def list_app_repositories(self) -> list[str]:
+        self.calls.append(Call("list_app_repositories", ""))
+        return sorted(self.repos)
+
+    def set_commit_status(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: Literal["pending", "success", "failure", "error"],
+        context: str,
+        description: str,
+        target_url: str | None = None,
+    ) -> None:
+        """Kept in ``FakeRepo.statuses[sha][context] = (state, description)``."""
+        r = self._record("set_commit_status", repo, sha, state, context)
+        r.statuses.setdefault(sha, {})[context] = (state, description)

@@ -17,6 +17,7 @@ import requests
 
 from bot.errors import ForgeError
 from bot.forge.archive import Archive, read_tarball
+from bot.forge.auth import AppCredentials
 from bot.forge.checkstate import (
     combine_commit_state,
     required_from_protection,
@@ -446,6 +447,81 @@ class GitHubForge(GitHubTransport):
                 )
             )
         return combine_commit_state(sha, checks, required)
+
+    # --- rollouts ------------------------------------------------------------------------
+
+    def list_app_repositories(self) -> list[str]:
+        if not isinstance(self._credentials, AppCredentials):
+            raise ForgeError(
+                "listing the App's repositories needs GitHub App credentials, not a token",
+                hint="set the App's id and private key, or list the consumers from the store",
+            )
+        app = self._app().requester
+        accounts: list[str] = []
+        page = 1
+        while True:
+            data = self._call(
+                "list the App's installations",
+                "GET",
+                lambda p=page: app.requestJsonAndCheck(  # type: ignore[misc]
+                    "GET", "/app/installations", {"per_page": 100, "page": p}
+                )[1],
+                key=0,
+            )
+            for item in data:
+                login = str((item.get("account") or {}).get("login", "")).lower()
+                # The same cache installation_id() fills: the owner's requests use this one.
+                self._installations[login] = int(item["id"])
+                accounts.append(login)
+            if len(data) < 100:
+                break
+            page += 1
+        names: set[str] = set()
+        for login in accounts:
+            requester, key = self._client(f"{login}/-")
+            page = 1
+            while True:
+                found = self._call(
+                    f"list the repositories the App can see on {login}",
+                    "GET",
+                    lambda p=page, r=requester: r.requestJsonAndCheck(  # type: ignore[misc]
+                        "GET", "/installation/repositories", {"per_page": 100, "page": p}
+                    )[1],
+                    key=key,
+                )
+                repos = found.get("repositories") or [] if isinstance(found, Mapping) else []
+                names.update(str(r["full_name"]) for r in repos)
+                if len(repos) < 100:
+                    break
+                page += 1
+        return sorted(names)
+
+    def set_commit_status(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: Literal["pending", "success", "failure", "error"],
+        context: str,
+        description: str,
+        target_url: str | None = None,
+    ) -> None:
+        body: dict[str, Any] = {
+            "state": state,
+            "context": context,
+            "description": description[:140],  # GitHub's limit
+        }
+        if target_url:
+            body["target_url"] = target_url
+        # The latest status of a context wins, so sending it twice is harmless.
+        self._json(
+            repo,
+            f"set the {context} status of {sha[:12]}",
+            "POST",
+            f"/statuses/{sha}",
+            body=body,
+            idempotent=True,
+        )
 
 
 def _same_repo(data: Mapping[str, Any], repo: str) -> bool:

@@ -243,6 +243,27 @@ class Forge(Protocol):
         checks)."""
         ...
 
+    # --- rollouts (bot.pipeline.rollout, `evobot rollout plan`) ------------------------------
+
+    def list_app_repositories(self) -> list[str]:
+        """Full names of every repository the App's installations can see, sorted:
+        ``GET /app/installations`` then ``GET /installation/repositories`` per installation
+        (every page of each). Plain-token credentials cannot list them: a ForgeError says so."""
+        ...
+
+    def set_commit_status(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        state: Literal["pending", "success", "failure", "error"],
+        context: str,
+        description: str,
+        target_url: str | None = None,
+    ) -> None:
+        """``POST statuses/{sha}``: the latest status of ``context`` replaces earlier ones."""
+        ...
+
 
 @dataclass(frozen=True)
 class InstallationInfo:

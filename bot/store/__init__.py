@@ -27,6 +27,7 @@ from bot.store.records import (
     RevertPr,
     Template,
 )
+from bot.store.rollouts import RolloutConflictError, StoredRollout, TransitionRecord
 from bot.store.schema import SchemaStatus, check_schema, head_revision, schema_status, upgrade
 from bot.store.store import Store
 
@@ -47,10 +48,13 @@ __all__ = [
     "RateCeilings",
     "RetryPolicy",
     "RevertPr",
+    "RolloutConflictError",
     "SchemaStatus",
     "Store",
     "StoreError",
+    "StoredRollout",
     "Template",
+    "TransitionRecord",
     "check_schema",
     "create_engine_for",
     "database_url",

@@ -35,6 +35,9 @@ __all__ = [
     "RateBudgetRow",
     "RateWriteRow",
     "RevertPrRow",
+    "RolloutRow",
+    "RolloutTransitionRow",
+    "RolloutWaveRow",
     "TemplateRow",
 ]
 
@@ -232,3 +235,54 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(255), index=True)
     change: Mapped[str] = mapped_column(Text)
     cause: Mapped[str] = mapped_column(String(255))
+
+
+class RolloutRow(Base):
+    """One template version's rollout: its state machine's state as JSON, with the columns a
+    dashboard filters on. ``revision`` grows with every transition (optimistic locking)."""
+
+    __tablename__ = "rollouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)
+    template: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict[str, Any]]
+    created_at: Mapped[float]
+    updated_at: Mapped[float]
+
+
+class RolloutWaveRow(Base):
+    """One wave of a rollout as of its last transition (kept in step with ``rollouts.state``)."""
+
+    __tablename__ = "rollout_waves"
+    __table_args__ = (UniqueConstraint("rollout_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(Integer, ForeignKey("rollouts.id"), index=True)
+    position: Mapped[int]
+    number: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16))
+    consumers: Mapped[int]
+    opened_at: Mapped[float | None]
+    bake_until: Mapped[float | None]
+
+
+class RolloutTransitionRow(Base):
+    """One event applied to a rollout, what it changed and its cause. ``event_key`` (a delivery
+    id, a command's comment id) makes an event count once: a second one is refused."""
+
+    __tablename__ = "rollout_transitions"
+    __table_args__ = (UniqueConstraint("rollout_id", "event_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rollout_id: Mapped[int] = mapped_column(Integer, ForeignKey("rollouts.id"), index=True)
+    revision: Mapped[int]
+    event: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]]
+    change: Mapped[str] = mapped_column(Text)
+    cause: Mapped[str] = mapped_column(String(255))
+    event_key: Mapped[str | None] = mapped_column(String(255))
+    at: Mapped[float]

@@ -10,13 +10,14 @@ from bot.store.engine import create_engine_for
 from bot.store.queue import JobQueue, RetryPolicy
 from bot.store.ratebudget import RateBudgetStore, RateCeilings
 from bot.store.records import Records
+from bot.store.rollouts import RolloutRecords
 from bot.store.schema import SchemaStatus, check_schema, upgrade
 
 __all__ = ["Store"]
 
 
-class Store(Records, JobQueue):
-    """Records, the job queue and the shared rate budget over one database.
+class Store(Records, JobQueue, RolloutRecords):
+    """Records, rollouts, the job queue and the shared rate budget over one database.
 
     Open it with `Store.open`; every time it stores comes from ``clock``. Safe to share
     between threads (each call runs in its own transaction); open one per process.

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from evobot_cli_support import invoke_evobot
 
+from bot.store import head_revision
+
 
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -24,7 +26,7 @@ def test_db_upgrade_creates_the_database_in_the_state_directory(state: Path) -> 
     assert before.exit_code == upgraded.exit_code == after.exit_code == 0
     assert "empty (no schema yet)" in before.output
     assert (state / "evobot.db").is_file()
-    assert "at revision 0001 (the newest this evobot knows)" in after.output
+    assert f"at revision {head_revision()} (the newest this evobot knows)" in after.output
 
 
 def test_db_current_names_a_database_from_a_newer_evobot(state: Path) -> None:
