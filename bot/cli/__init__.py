@@ -57,9 +57,9 @@ def _root(
 
 def _register_commands() -> None:
     # Each feature module owns its commands and adds them to the one app here.
-    from bot.cli import check, db, demo, emulator, pr, render, report, update
+    from bot.cli import action, check, db, demo, emulator, pr, render, report, update
 
-    for module in (render, update, check, report, pr, emulator, demo, db):
+    for module in (render, update, check, report, pr, emulator, demo, db, action):
         module.register(app)
 
 
