@@ -68,7 +68,7 @@ class _Context:
         return node
 
     def evaluate(self, expr: str) -> Any:
-        ors = [o for o in expr.split("||")]
+        ors = expr.split("||")
         for i, alternative in enumerate(ors):
             value = self._and(alternative)
             if value or i == len(ors) - 1:
