@@ -31,7 +31,7 @@ def _steps(doc: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("path", [ACTION, *WORKFLOWS, *EXAMPLES], ids=lambda p: p.name)
 def test_every_action_is_pinned_by_sha_with_a_version_comment(path: Path) -> None:
     for line in path.read_text().splitlines():
-        match = re.search(r"uses:\s*(\S+)(.*)", line)
+        match = re.match(r"\s*-?\s*uses:\s*(\S+)(.*)", line)
         if not match or match.group(1).startswith(("./", SELF)):
             continue
         assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match.group(1)), line
