@@ -137,7 +137,7 @@ def run_action(
     """Run the action's steps with a runner's environment; return what the workflow sees."""
     meta = load_action()
     runner_temp = tmp_path / "runner-temp"
-    runner_temp.mkdir(exist_ok=True)
+    runner_temp.mkdir(parents=True, exist_ok=True)
     summary = runner_temp / "step-summary.md"
     event_path = runner_temp / "event.json"
     event_path.write_text(json.dumps(dict(event or {})))
