@@ -57,9 +57,21 @@ def _root(
 
 def _register_commands() -> None:
     # Each feature module owns its commands and adds them to the one app here.
-    from bot.cli import check, db, demo, emulator, pr, render, report, rollout, serve, update
+    from bot.cli import (
+        action,
+        check,
+        db,
+        demo,
+        emulator,
+        pr,
+        render,
+        report,
+        rollout,
+        serve,
+        update,
+    )
 
-    for module in (render, update, check, report, pr, rollout, emulator, demo, db, serve):
+    for module in (render, update, check, report, pr, rollout, emulator, demo, db, serve, action):
         module.register(app)
 
 

@@ -46,6 +46,15 @@ BaseUrlOption = Annotated[
         help="GitHub API URL (Enterprise: https://HOST/api/v3). Default: api.github.com.",
     ),
 ]
+NOTE_MAX_CHARS = 2000
+NoteOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--note",
+        help="A Markdown paragraph for the top of the PR body (repeatable; at most "
+        f"{NOTE_MAX_CHARS} characters each).",
+    ),
+]
 LabelOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -76,6 +85,19 @@ def _labels(given: Sequence[str], env: Mapping[str, str]) -> tuple[str, ...]:
                 hint=f"check --label and ${LABELS_ENV}",
             )
     return tuple(dict.fromkeys(names))
+
+
+def _notes(given: Sequence[str]) -> tuple[str, ...]:
+    """``--note`` values, each a paragraph of bounded size (the PR body has a hard limit)."""
+    from bot.errors import EvobotError
+
+    for note in given:
+        if len(note) > NOTE_MAX_CHARS:
+            raise EvobotError(
+                f"a --note of {len(note)} characters is too long",
+                hint=f"keep each --note to {NOTE_MAX_CHARS} characters",
+            )
+    return tuple(given)
 
 
 def register(app: typer.Typer) -> None:
@@ -109,6 +131,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--org-policy", envvar="EVOBOT_ORG_POLICY", help="Org check policy."),
         ] = None,
         labels: LabelOption = None,
+        notes: NoteOption = None,
         as_json: JsonOption = False,
     ) -> None:
         """Evolve one remote consumer and open or update its evolution PR."""
@@ -135,6 +158,7 @@ def register(app: typer.Typer) -> None:
             ),
             access=TemplateAccess.from_env(os.environ),
             labels=_labels(labels or (), os.environ),
+            notes=_notes(notes or ()),
         )
         result = evolve_pr(
             _forge(base_url, write_interval),

@@ -33,8 +33,8 @@ from bot.pipeline.template_access import (
     explain_unreadable,
     remote_template_headers,
 )
-from bot.report.churn import compute_churn
-from bot.report.pr_body import render_pr_body
+from bot.report.churn import ChurnReport, compute_churn
+from bot.report.pr_body import GITHUB_BODY_LIMIT, render_pr_body
 from bot.report.provenance import PROVENANCE_PATH, provenance_file, provenance_for_evolution
 from bot.template.source import expand_source
 from bot.template.source_policy import TemplateUrl, check_remote_source
@@ -70,7 +70,8 @@ class EvolvePrOptions:
     ``access`` says where a remote consumer's template may be and which credentials may read
     it; ``labels`` are the organisation's labels for every evolution PR, added to the ones the
     consumer's ``.evobot.yml`` lists under ``pr: labels:`` (default: none; each labelled PR
-    costs one more content-creating request).
+    costs one more content-creating request). ``notes`` are Markdown paragraphs the entry
+    point puts at the top of the PR body (the Action: "CI will not run on this PR").
     """
 
     vcs_ref: str | None = None
@@ -78,6 +79,7 @@ class EvolvePrOptions:
     checks: CheckOptions = field(default_factory=CheckOptions)
     access: TemplateAccess = field(default_factory=TemplateAccess)
     labels: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ class ChecksSummary:
 class EvolvePrResult:
     """What happened to one consumer's evolution PR, and what it cost in requests.
 
-    ``blocked_by`` is ``"secrets"`` when a secret in the template output stopped every write.
+    ``blocked_by`` is ``"secrets"`` when a secret in the template output stopped every write;
+    ``churn`` is what the evolution changes in the consumer (None when nothing changes).
     """
 
     repo: str
@@ -109,6 +112,7 @@ class EvolvePrResult:
     labels: tuple[str, ...] = ()
     checks: ChecksSummary | None = None
     blocked_by: Literal["secrets"] | None = None
+    churn: ChurnReport | None = None
     requests: int = 0
     auth_requests: int = 0
 
@@ -133,6 +137,7 @@ class EvolvePrResult:
                 else {"passed": self.checks.passed, "reasons": list(self.checks.reasons)}
             ),
             "blocked_by": self.blocked_by,
+            "churn": None if self.churn is None else self.churn.model_dump(mode="json"),
             "requests": self.requests,
             "auth_requests": self.auth_requests,
         }
@@ -313,6 +318,7 @@ def evolve_pr(
         data = forge.read_file(repo, PROVENANCE_PATH, ref=open_pull.head_sha)
         existing = File(data) if data is not None else existing
     target, digest = _with_provenance(evolution, existing, repo, clock)
+    churn = compute_churn(ours, target)
     check_run = _run_checks(evolution, ours, target, options.checks)
     checks = (
         ChecksSummary(check_run.verdict.passed, tuple(check_run.verdict.reasons))
@@ -330,10 +336,12 @@ def evolve_pr(
             url=open_pull.html_url if open_pull is not None else None,
             branch=branch,
             checks=checks,
+            churn=churn,
             requests=forge.requests,
             auth_requests=forge.auth_requests,
         )
     labels = _labels(evolution, options)
+    notes = "".join(f"{note.strip()}\n\n" for note in options.notes if note.strip())
     outcome = open_or_update_evolution_pr(
         forge,
         state.repo,
@@ -341,14 +349,16 @@ def evolve_pr(
         state.open_pulls,
         replace(evolution, tree=target),
         title=f"evobot: update {evolution.template.manifest.name} to {version}",
-        body=render_pr_body(
+        body=notes
+        + render_pr_body(
             evolution,
             checks=check_run,
-            churn=compute_churn(ours, target),
+            churn=churn,
             provenance_digest=digest,
             repo=repo,
             template_url=evolution.template.source,
             not_run=_not_run(evolution),
+            limit=GITHUB_BODY_LIMIT - len(notes.encode()),
         ),
         recreate=options.recreate,
         labels=labels,
@@ -364,6 +374,7 @@ def evolve_pr(
         superseded=outcome.superseded,
         labels=labels,
         checks=checks,
+        churn=churn,
         requests=forge.requests,
         auth_requests=forge.auth_requests,
     )
