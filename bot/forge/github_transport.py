@@ -29,6 +29,7 @@ from bot.errors import ForgeError
 from bot.forge.archive import ArchiveLimits
 from bot.forge.auth import (
     DEFAULT_API_URL,
+    GIT_TOKEN_LIFE,
     AppCredentials,
     Credentials,
     InstallationTokenCache,
@@ -363,7 +364,8 @@ class GitHubTransport:
             token = self._credentials.token
         else:
             assert self._tokens is not None
-            token = self._tokens.token(self.installation_id(repo))
+            # Git cannot renew a token mid-fetch: hand it one that outlives the command.
+            token = self._tokens.token(self.installation_id(repo), lasting=GIT_TOKEN_LIFE)
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         register_secret(basic)
         return f"Authorization: Basic {basic}"
