@@ -1,4 +1,5 @@
-"""App routes: the app, its installations, installation tokens, webhook deliveries, rate limit."""
+"""App and account routes: the app, its installations, installation tokens, webhook deliveries,
+rate limit, and the user a personal token acts as."""
 
 from __future__ import annotations
 
@@ -23,6 +24,41 @@ J = dict[str, Any]
 def get_app(request: Request) -> JSONResponse:
     emu = emulator(request)
     return respond(shapes.integration_json(emu, emu.app))
+
+
+@router.get("/user")
+def get_authenticated_user(request: Request) -> JSONResponse:
+    """The user a personal token acts as; GitHub refuses installation tokens (403)."""
+    emu = emulator(request)
+    auth = auth_of(request)
+    if auth.kind == "installation":
+        raise ApiError(
+            403,
+            "Resource not accessible by integration",
+            doc="https://docs.github.com/rest/users/users#get-the-authenticated-user",
+        )
+    if auth.kind != "user" or auth.login is None:
+        raise ApiError(
+            401,
+            "Requires authentication",
+            doc="https://docs.github.com/rest/users/users#get-the-authenticated-user",
+        )
+    when = emu.clock.iso()
+    profile: J = dict.fromkeys(("bio", "blog", "company", "email", "hireable", "location"))
+    return respond(
+        {
+            **shapes.user_json(emu, auth.login),
+            **profile,
+            "name": auth.login,
+            "public_repos": 0,
+            "public_gists": 0,
+            "followers": 0,
+            "following": 0,
+            "created_at": when,
+            "updated_at": when,
+            "user_view_type": "public",
+        }
+    )
 
 
 @router.get("/app/installations")

@@ -36,6 +36,9 @@ __all__ = [
 DEFAULT_API_URL = "https://api.github.com"
 # Refresh installation tokens this long before GitHub says they expire.
 TOKEN_REFRESH_MARGIN = 300.0
+# A token handed to git must last this long: git cannot renew it mid-fetch, and a 401 from an
+# expired token would read as "the installation may not read the template".
+GIT_TOKEN_LIFE = 1800.0
 # GitHub refuses JWTs valid for more than 10 minutes; stay under it with clock drift in mind.
 JWT_LIFETIME = 540
 JWT_BACKDATE = 60
@@ -162,12 +165,13 @@ class InstallationTokenCache:
     def __repr__(self) -> str:
         return f"InstallationTokenCache(installations={sorted(self._tokens)})"
 
-    def token(self, installation_id: int) -> str:
-        """A valid token for ``installation_id``, fetching a new one only when needed."""
+    def token(self, installation_id: int, *, lasting: float = 0.0) -> str:
+        """A token for ``installation_id`` valid for at least ``lasting`` seconds more (and
+        the refresh margin), fetching a new one only when needed."""
         with self._lock:
             now = self._clock.now()
             cached = self._tokens.get(installation_id)
-            if cached is not None and cached.expires_at - self._margin > now:
+            if cached is not None and cached.expires_at - max(self._margin, lasting) > now:
                 return cached.token
             token, expires = self._fetch(installation_id)
             register_secret(token)

@@ -61,10 +61,11 @@ def _sha(*parts: object) -> str:
 class RecordingForge:
     """The Forge port in memory. ``calls`` lists every port call in order."""
 
-    def __init__(self, *, host: str = "github.com") -> None:
+    def __init__(self, *, host: str = "github.com", login: str | None = "evobot[bot]") -> None:
         self.repos: dict[str, FakeRepo] = {}
         self.calls: list[Call] = []
         self.host = host
+        self.login = login
         self._next_id = 1
 
     # --- set-up helpers for tests --------------------------------------------------------
@@ -74,6 +75,29 @@ class RecordingForge:
         self.repos[full_name] = repo
         repo.branches[default_branch] = self._commit(repo, dict(files), (), "initial")
         return repo
+
+    def open_pull_as(
+        self, full_name: str, user: str, *, head: str, files: Tree, title: str = "a change"
+    ) -> PullRequest:
+        """Push ``files`` on a new branch ``head`` and open a PR from it as ``user`` (a person)."""
+        repo = self._repo(full_name)
+        repo.branches.setdefault(head, repo.branches[repo.default_branch])
+        sha = self.push(full_name, head, files, f"{user}: {title}")
+        number = self._next_id
+        self._next_id += 1
+        pull = PullRequest(
+            number,
+            title,
+            "",
+            "open",
+            head,
+            sha,
+            repo.default_branch,
+            f"https://github.test/{full_name}/pull/{number}",
+            user_login=user,
+        )
+        repo.pulls[number] = pull
+        return pull
 
     def push(self, full_name: str, branch: str, files: Tree, message: str = "push") -> str:
         """Commit ``files`` (the complete tree) on ``branch``, as a person would."""
@@ -130,6 +154,10 @@ class RecordingForge:
 
     def git_host(self) -> str:
         return self.host
+
+    def bot_login(self) -> str | None:
+        """``login`` (default ``evobot[bot]``); not a call: the adapter asks once per process."""
+        return self.login
 
     def git_http_header(self, repo: str) -> str:
         """A stand-in naming the installation's owner: ``Authorization: fake OWNER``."""
@@ -234,6 +262,7 @@ class RecordingForge:
             r.branches[head],
             base,
             f"https://github.test/{repo}/pull/{number}",
+            user_login=self.login,
         )
         r.pulls[number] = pull
         return pull
@@ -267,7 +296,7 @@ class RecordingForge:
 
     def create_comment(self, repo: str, number: int, body: str) -> Comment:
         r = self._record("create_comment", repo, number, body)
-        comment = Comment(self._next_id, body, "evobot[bot]", f"https://github.test/{repo}#c")
+        comment = Comment(self._next_id, body, self.login, f"https://github.test/{repo}#c")
         self._next_id += 1
         r.comments.setdefault(number, []).append(comment)
         return comment

@@ -29,6 +29,7 @@ from bot.errors import ForgeError
 from bot.forge.archive import ArchiveLimits
 from bot.forge.auth import (
     DEFAULT_API_URL,
+    GIT_TOKEN_LIFE,
     AppCredentials,
     Credentials,
     InstallationTokenCache,
@@ -54,6 +55,10 @@ __all__ = ["ForgeSettings", "GitHubTransport", "quote_repo"]
 
 log = structlog.get_logger(__name__)
 
+# The bot's own login per API URL and credentials: asked once per process (see bot_login).
+_LOGINS: dict[str, str | None] = {}
+_LOGINS_LOCK = threading.Lock()
+
 T = TypeVar("T")
 
 _HINTS = {
@@ -76,6 +81,7 @@ class ForgeSettings:
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
     user_agent: str = "evobot"
     archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    bot_login: str | None = None  # the PRs' author when GitHub cannot say (EVOBOT_BOT_LOGIN)
 
     def __post_init__(self) -> None:
         if self.writes_per_hour < 1:
@@ -98,7 +104,9 @@ class ForgeSettings:
         """Settings from ``--base-url``/``--write-interval`` and the environment:
         ``EVOBOT_GITHUB_URL``, ``EVOBOT_WRITES_PER_HOUR`` (default: GitHub's 500),
         ``EVOBOT_RETRY_BACKOFF`` (seconds before the first retry, doubling up to 30 times that;
-        default 1, 0 retries at once) and the ``EVOBOT_ARCHIVE_*`` limits."""
+        default 1, 0 retries at once), ``EVOBOT_BOT_LOGIN`` (the login of the bot's PRs, for a
+        token GitHub will not name: Actions' ``GITHUB_TOKEN`` opens them as
+        ``github-actions[bot]``) and the ``EVOBOT_ARCHIVE_*`` limits."""
         url = base_url or env.get("EVOBOT_GITHUB_URL", "").strip() or DEFAULT_API_URL
         return cls(
             base_url=url.rstrip("/"),
@@ -106,6 +114,7 @@ class ForgeSettings:
             writes_per_hour=_writes_per_hour(env),
             backoff=_backoff(env),
             archive_limits=ArchiveLimits.from_env(env),
+            bot_login=env.get("EVOBOT_BOT_LOGIN", "").strip() or None,
         )
 
     @property
@@ -355,10 +364,66 @@ class GitHubTransport:
             token = self._credentials.token
         else:
             assert self._tokens is not None
-            token = self._tokens.token(self.installation_id(repo))
+            # Git cannot renew a token mid-fetch: hand it one that outlives the command.
+            token = self._tokens.token(self.installation_id(repo), lasting=GIT_TOKEN_LIFE)
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         register_secret(basic)
         return f"Authorization: Basic {basic}"
+
+    def bot_login(self) -> str | None:
+        """The login on the PRs these credentials open, asked once per process and cached.
+
+        An App's is ``<slug>[bot]`` (``GET /app``, an App-level request with the JWT); a plain
+        token's is its user's (``GET /user``). GitHub answers 403 to ``GET /user`` for an
+        installation token (Actions' ``GITHUB_TOKEN``): then ``EVOBOT_BOT_LOGIN``, else None.
+        """
+        if self.settings.bot_login:
+            return self.settings.bot_login
+        key = self._login_key()
+        with _LOGINS_LOCK:
+            if key in _LOGINS:
+                return _LOGINS[key]
+        login = self._ask_login()
+        with _LOGINS_LOCK:
+            _LOGINS[key] = login
+        return login
+
+    def _login_key(self) -> str:
+        """The API URL and a digest of the credentials (an App's id and key, or the token)."""
+        creds = self._credentials
+        if isinstance(creds, AppCredentials):
+            secret = f"app:{creds.issuer}\0{creds.private_key}"
+        else:
+            secret = f"token:{creds.token}"
+        return f"{self.settings.base_url}#{hashlib.sha256(secret.encode()).hexdigest()[:16]}"
+
+    def _ask_login(self) -> str | None:
+        if isinstance(self._credentials, AppCredentials):
+            app_requester: Requester = self._app().requester
+            data = self._call(
+                "read the App",
+                "GET",
+                lambda: app_requester.requestJsonAndCheck("GET", "/app")[1],
+                key=0,
+            )
+            return f"{data['slug']}[bot]"
+        requester, key = self._client("")
+        try:
+            data = self._call(
+                "read the token's user",
+                "GET",
+                lambda: requester.requestJsonAndCheck("GET", "/user")[1],
+                key=key,
+            )
+        except ForgeError as exc:
+            if exc.status != 403:
+                raise
+            log.warning(
+                "forge.bot_login_unknown",
+                reason="GitHub does not name an installation token's user; set EVOBOT_BOT_LOGIN",
+            )
+            return None
+        return str(data["login"])
 
     def git_host(self) -> str:
         """The host serving git for this API (``github.com`` for ``api.github.com``)."""

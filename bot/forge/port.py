@@ -145,6 +145,15 @@ class Forge(Protocol):
     @property
     def auth_requests(self) -> int: ...
 
+    def bot_login(self) -> str | None:
+        """The login on the PRs these credentials open: ``<app slug>[bot]`` for an App
+        (``GET /app`` with the JWT), the user's for a plain token (``GET /user``). Asked once
+        per process and cached, so it costs no request per consumer. None when GitHub does not
+        say (an installation token used as a plain token, such as Actions' ``GITHUB_TOKEN``)
+        and ``EVOBOT_BOT_LOGIN`` does not name it: then the branch prefix alone finds the
+        bot's PRs."""
+        ...
+
     def git_host(self) -> str:
         """The host serving git for this forge (``github.com`` for ``api.github.com``)."""
         ...

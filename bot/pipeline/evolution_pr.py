@@ -4,7 +4,9 @@ A new evolution PR costs four requests (tree, commit, branch, PR; a fifth, the l
 the consumer's or the organisation's policy asks for them) after the consumer has been read; an
 unchanged re-run costs none beyond reading, because the PR body's hidden marker says which
 change the branch already carries. Human commits on the bot's branch stop the bot from
-force-pushing until someone asks for ``/evobot recreate``.
+force-pushing until someone asks for ``/evobot recreate``. The bot's PRs are the open ones from
+an ``evobot/`` branch of the repository itself *and* by the bot's own login; a person's PR from
+such a branch is never updated, closed or force-pushed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from bot.pipeline.markers import PrMarker, change_digest, comment_marker, with_p
 from bot.tree import File, is_binary, refuse_git_dir
 
 __all__ = [
+    "BOT_PREFIX",
     "ConsumerState",
     "PrOutcome",
     "branch_name",
@@ -37,6 +40,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 HUMAN_COMMITS = "human-commits"
+BOT_PREFIX = "evobot/"
 
 _UNSAFE_REF = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -52,7 +56,7 @@ def ref_component(text: str) -> str:
 
 def branch_name(template: str, version: str) -> str:
     """``evobot/<template>/<version>``: one branch per template version and consumer."""
-    return f"evobot/{ref_component(template)}/{ref_component(version)}"
+    return f"{BOT_PREFIX}{ref_component(template)}/{ref_component(version)}"
 
 
 def diff_trees(current: Mapping[str, File], target: Mapping[str, File]) -> dict[str, File | None]:
@@ -116,26 +120,38 @@ def digest_of(diff: Mapping[str, File | None]) -> str:
 
 @dataclass(frozen=True)
 class ConsumerState:
-    """A consumer as read for an evolution: its default branch files and open bot PRs."""
+    """A consumer as read for an evolution: its default branch files, the bot's open PRs, and
+    the open PRs people opened from ``evobot/`` branches (``others``: left alone)."""
 
     repo: RepoInfo
     snapshot: Snapshot
     open_pulls: tuple[PullRequest, ...]
+    others: tuple[PullRequest, ...] = ()
+
+
+def is_bots(pull: PullRequest, login: str | None) -> bool:
+    """Whether ``pull`` is the bot's: from an ``evobot/`` branch and by ``login`` (the branch
+    prefix alone when the forge cannot name its own login)."""
+    return pull.head_ref.startswith(BOT_PREFIX) and (login is None or pull.user_login == login)
 
 
 def read_consumer(forge: Forge, repo: str) -> ConsumerState:
-    """Read the default branch's files and the open ``evobot/`` PRs: two API requests.
+    """Read the default branch's files and the open ``evobot/`` PRs: two API requests (the
+    forge's own login is asked once per process, not per consumer).
 
     The default branch's name comes from an open bot PR's base when there is one (every
     evolution PR targets it); only a consumer without any asks for the repository (a third).
     """
     snapshot = forge.read_tree(repo)
-    pulls = tuple(forge.list_open_pulls(repo, head_prefix="evobot/"))
+    login = forge.bot_login()
+    listed = forge.list_open_pulls(repo, head_prefix=BOT_PREFIX)
+    pulls = tuple(p for p in listed if is_bots(p, login))
+    others = tuple(p for p in listed if not is_bots(p, login))
     bases = [
         p.base_ref for p in pulls if p.base_ref and not p.head_ref.startswith("evobot/revert/")
     ]
     info = RepoInfo(repo, bases[0], "") if bases else forge.get_repository(repo)
-    return ConsumerState(info, snapshot, pulls)
+    return ConsumerState(info, snapshot, pulls, others)
 
 
 @dataclass(frozen=True)
@@ -191,11 +207,14 @@ def open_or_update_evolution_pr(
     body: str,
     recreate: bool = False,
     labels: Sequence[str] = (),
+    others: Sequence[PullRequest] = (),
 ) -> PrOutcome:
     """Create, update or leave the evolution PR of one consumer; close the ones it supersedes.
 
     ``snapshot`` is the default branch as read (its tree is what ``evolution`` started from);
-    ``open_pulls`` are the repository's open PRs from ``evobot/`` branches, read once.
+    ``open_pulls`` are the bot's open PRs and ``others`` the open PRs people opened from
+    ``evobot/`` branches (:func:`read_consumer`). A person's PR from the very branch this
+    version needs blocks it: the bot neither force-pushes that branch nor opens a second PR.
     """
     name = evolution.template.manifest.name
     version = evolution.to_version.ref or evolution.to_version.commit[:12]
@@ -209,6 +228,18 @@ def open_or_update_evolution_pr(
         f"evobot: update {name} to {version}\n\n"
         f"Template: {evolution.template.source} at {evolution.template.commit}\n"
     )
+    theirs = next((p for p in others if p.head_ref == branch), None)
+    if theirs is not None:
+        who = f"@{theirs.user_login}" if theirs.user_login else "someone else"
+        return PrOutcome(
+            "blocked",
+            branch,
+            f"#{theirs.number} from {branch} was opened by {who}, not by evobot: evobot leaves "
+            "it alone (rename that branch or close the PR to let evobot open its own)",
+            theirs.number,
+            theirs.html_url,
+            theirs.head_sha,
+        )
     existing = next((p for p in open_pulls if p.head_ref == branch), None)
     older = [
         p

@@ -362,6 +362,7 @@ def evolve_pr(
         ),
         recreate=options.recreate,
         labels=labels,
+        others=state.others,
     )
     return replace(
         base,

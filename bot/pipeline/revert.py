@@ -185,6 +185,20 @@ def revert_pr(
     existing = forge.find_pull(repo, branch)
     if existing is not None and existing.state != "open":
         existing = None
+    login = forge.bot_login()  # asked once per process
+    if existing is not None and login is not None and existing.user_login != login:
+        who = f"@{existing.user_login}" if existing.user_login else "someone else"
+        return RevertPrResult(
+            repo,
+            "blocked",
+            branch,
+            f"#{existing.number} from {branch} was opened by {who}, not by evobot: evobot "
+            "leaves it alone (rename that branch or close the PR to let evobot open its own)",
+            existing.number,
+            existing.html_url,
+            requests=forge.requests,
+            auth_requests=forge.auth_requests,
+        )
     unknown: str | None = None
     if state is None and options.read_checks:
         state, unknown = _read_state(forge, repo, current.commit_sha)

@@ -103,6 +103,16 @@ def test_every_emulated_operation_matches_the_openapi_description(
         expect=200,
     )
     call("rate-limit/get", "GET", "/rate_limit", expect=200)
+    call("users/get-authenticated", "GET", "/user", expect=403)  # not for installation tokens
+    installation_client = call.inst
+    call.inst = httpx.Client(
+        base_url=h.api_url,
+        headers={"Authorization": f"token {h.user_token('octocat')}"},
+        trust_env=False,
+        timeout=30,
+    )
+    call("users/get-authenticated", "GET", "/user", expect=200)
+    call.inst = installation_client
     call("repos/get", "GET", r, expect=200)
     call("repos/get", "GET", "/repos/acme/missing", expect=404)
     call("repos/list-branches", "GET", f"{r}/branches", expect=200)
