@@ -9,6 +9,12 @@ virtualenv, else from bench/.venv-copier (created on first use).
 
     .venv/bin/python bench/update_vs_copier.py --consumers 500
     .venv/bin/python bench/update_vs_copier.py --consumers 500 --copier-sample 50
+    .venv/bin/python bench/update_vs_copier.py --consumers 500 --answer-sets 10
+
+By default every consumer has its own answers (its service name is in its files), so no two
+consumers share a render or a merge; `--answer-sets K` gives the N consumers only K distinct
+answers (copies of one service per environment, say), where evobot computes each shared render
+and merge once. The figures evobot reports for that are printed too.
 
 A figure, not a test: it also checks that both tools kept the local edits and applied v2.
 """
@@ -164,7 +170,12 @@ def ensure_copier() -> Path:
     return copier
 
 
-def make_consumers(template: Path, roots: Sequence[Path], count: int) -> None:
+def answer_name(index: int, answer_sets: int) -> str:
+    """The `name` answer of consumer ``index``: its own, or one of ``answer_sets`` shared ones."""
+    return f"svc{index % answer_sets if answer_sets else index:03}"
+
+
+def make_consumers(template: Path, roots: Sequence[Path], count: int, answer_sets: int = 0) -> None:
     """``count`` consumers of v1 under each of ``roots`` (same names, same bytes), with edits.
 
     Rendered by evobot's core in this process, which is byte-identical to `copier copy` (the
@@ -176,11 +187,11 @@ def make_consumers(template: Path, roots: Sequence[Path], count: int) -> None:
 
     with open_template(str(template), vcs_ref="v1.0.0") as opened:
         for i in range(count):
-            name = f"svc{i:03}"
+            name = answer_name(i, answer_sets)
             answers = resolve_answers(opened.manifest, {"name": name}).values
             tree = render_template(opened, answers)
             for root in roots:
-                consumer = root / name
+                consumer = root / f"consumer{i:03}"
                 write_tree(consumer, tree)
                 run(["git", "init", "-q", "-b", "main"], cwd=consumer)
                 commit(consumer, "generated")
@@ -239,10 +250,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=0,
         help="time copier on this many consumers only and scale (0: all of them)",
     )
+    parser.add_argument(
+        "--answer-sets",
+        type=int,
+        default=0,
+        help="give the consumers only this many distinct answers (0: each its own)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     if args.consumers < 1:
         parser.error("--consumers must be at least 1")
+    if args.answer_sets < 0:
+        parser.error("--answer-sets must not be negative")
     if not EVOBOT.exists():
         raise SystemExit(f"{EVOBOT} not found; run with the project's .venv/bin/python")
     copier = ensure_copier()
@@ -253,8 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         template = build_template(work)
         evo_root, cop_root = work / "evobot", work / "copier"
         print(f"making {args.consumers} consumers for each tool ...", flush=True)
-        make_consumers(template, (evo_root, cop_root), args.consumers)
-        names = [f"svc{i:03}" for i in range(args.consumers)]
+        make_consumers(template, (evo_root, cop_root), args.consumers, args.answer_sets)
+        names = [f"consumer{i:03}" for i in range(args.consumers)]
+        answer = {
+            f"consumer{i:03}": answer_name(i, args.answer_sets) for i in range(args.consumers)
+        }
 
         start = time.perf_counter()
         out = run([EVOBOT, "update", "--fleet", evo_root, "--json", "--jobs", str(args.jobs)])
@@ -269,12 +291,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         cop_scaled = cop_total * len(names) / len(sample)
 
         for name in names:
-            check(evo_root / name, name, "evobot")
+            check(evo_root / name, answer[name], "evobot")
         for name in sample:
-            check(cop_root / name, name, "copier")
+            check(cop_root / name, answer[name], "copier")
         files = len(template_files(2))
         print()
-        print(f"consumers: {args.consumers}, template files: {files}, cores: {args.jobs}")
+        sets = args.answer_sets or args.consumers
+        print(
+            f"consumers: {args.consumers} ({sets} distinct answers), template files: {files}, "
+            f"cores: {args.jobs}"
+        )
         print(f"{copier_version}; copier timed on {len(sample)} consumer(s)")
         print(
             f"evobot update --fleet (one process): {evo_total:.2f}s "
@@ -285,6 +311,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({cop_scaled / len(names) * 1000:.1f} ms a consumer)"
         )
         print(f"ratio copier/evobot: {cop_scaled / evo_total:.1f}x")
+        work = report["work"]
+        print(
+            f"evobot computed {work['renders_run']} render(s) (reused "
+            f"{work['renders_reused']}) and ran {work['merges_run']} git merge-file "
+            f"(reused {work['merges_reused']})"
+        )
         print("both tools kept every local edit and applied v2 (checked per consumer)")
     finally:
         if args.keep:

@@ -1,12 +1,17 @@
 """Evolve one consumer: render the template at its recorded commit and at the target version,
 apply the migrations crossed, and three-way merge the difference into the consumer's files.
+
+A run over a fleet passes one `SharedWork`, so renders and merges that consumers have in common
+are computed once for all of them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,14 +19,98 @@ import structlog
 
 from bot.consumer import CONFIG_NAME, ConsumerConfig, TemplateVersion, dump_consumer_config
 from bot.errors import EvobotError, MergeError, TemplateSourceError
-from bot.evolution.merge import FileOutcome, FileStatus, merge_trees
+from bot.evolution.merge import (
+    DEFAULT_MEMO_BYTES,
+    ByteLRU,
+    FileOutcome,
+    FileStatus,
+    MergeMemo,
+    merge_trees,
+)
 from bot.evolution.migrations import MigrationPlan, plan_migrations
 from bot.template import ResolvedTemplate, open_template, render_template, resolve_answers
 from bot.tree import File, Tree, refuse_git_dir
 
-__all__ = ["Evolution", "evolve_consumer"]
+__all__ = ["Evolution", "SharedWork", "evolve_consumer"]
 
 log = structlog.get_logger(__name__)
+
+# Per-file bookkeeping (path string, File, dict slot) counted against the render bound.
+_FILE_OVERHEAD = 200
+
+
+def _tree_bytes(tree: Tree) -> int:
+    return sum(len(p) + len(f.data) + _FILE_OVERHEAD for p, f in tree.items())
+
+
+def _render_key(template: ResolvedTemplate, answers: Mapping[str, Any]) -> str | None:
+    """A digest of everything a render reads, or None when the answers are not plain data.
+
+    A git template's files are fixed by its commit and subdirectory; a plain directory's only
+    while it is not edited, so its path joins its content digest in the key.
+    """
+    try:
+        data = json.dumps(
+            {
+                "source": template.source,
+                "subdir": template.subdir,
+                "root": None if template.is_git else str(template.root),
+                "ref": template.ref,
+                "commit": template.commit,
+                "is_git": template.is_git,
+                "describe": template.describe,
+                "manifest": template.manifest.model_dump(mode="json"),
+                "answers": dict(answers),
+            },
+            sort_keys=True,
+            allow_nan=False,
+        )
+    except (TypeError, ValueError):
+        return None
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass
+class SharedWork:
+    """Renders and merges one run over many consumers computes once and reuses.
+
+    Keyed by digests of their inputs and bounded in memory (least recently used dropped
+    first), so a result is only ever reused where it is the very same computation. Make one
+    per run and let it go afterwards: a long-lived process must not keep it (a plain-directory
+    template may change), and forked workers each hold their own copy.
+    """
+
+    merges: MergeMemo = field(default_factory=MergeMemo)
+    max_render_bytes: int = DEFAULT_MEMO_BYTES
+    render_runs: int = 0
+    render_reused: int = 0
+    _renders: ByteLRU[Tree] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._renders = ByteLRU(self.max_render_bytes, _tree_bytes)
+
+    def render(self, template: ResolvedTemplate, answers: Mapping[str, Any]) -> Tree:
+        """``render_template(template, answers)``, computed once for equal inputs."""
+        key = _render_key(template, answers)
+        if key is not None:
+            known = self._renders.get(key)
+            if known is not None:
+                self.render_reused += 1
+                return dict(known)
+        tree = render_template(template, answers)
+        self.render_runs += 1
+        if key is not None:
+            self._renders.put(key, dict(tree))
+        return tree
+
+    def counts(self) -> dict[str, int]:
+        """How much was computed and how much reused so far (for reports)."""
+        return {
+            "renders_run": self.render_runs,
+            "renders_reused": self.render_reused,
+            "merges_run": self.merges.runs,
+            "merges_reused": self.merges.reused,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,13 +190,21 @@ def evolve_consumer(
     conflict_style: Literal["inline", "rej"] = "inline",
     git_http_headers: Sequence[str] = (),
     cache_dir: Path | None = None,
+    shared: SharedWork | None = None,
 ) -> Evolution:
     """Evolve the consumer tree ``ours`` (with its ``config``) to ``vcs_ref`` (default newest).
 
     The result holds the consumer's complete tree afterwards, `.evobot.yml` updated with the new
-    version and answers. When the target is the recorded commit nothing changes.
+    version and answers. When the target is the recorded commit nothing changes. ``shared``
+    (one run over a fleet) reuses renders and merges other consumers of the run computed.
     """
     current = dict(ours)
+
+    def render(template: ResolvedTemplate, answers: Mapping[str, Any]) -> Tree:
+        if shared is None:
+            return render_template(template, answers)
+        return shared.render(template, answers)
+
     files_only = {p: f for p, f in current.items() if p != CONFIG_NAME}
 
     @contextmanager
@@ -134,7 +231,7 @@ def evolve_consumer(
     with opened(vcs_ref) as target:
         to_version = TemplateVersion(ref=target.ref, commit=target.commit)
         if target.commit == config.version.commit:
-            rendered = render_template(target, _answers(target, config.answers, "recorded"))
+            rendered = render(target, _answers(target, config.answers, "recorded"))
             log.info("evolve.up_to_date", commit=target.commit)
             return Evolution(
                 from_version=config.version,
@@ -156,11 +253,11 @@ def evolve_consumer(
                 hint="keep templates in git and tag their versions, so evolution can find the base",
             )
         with opened(config.version.commit, "`version.commit`, the version last applied,") as base:
-            base_tree = render_template(base, _answers(base, config.answers, "recorded"))
+            base_tree = render(base, _answers(base, config.answers, "recorded"))
             from_ref = config.version.ref or base.ref
         plan = plan_migrations(target.manifest.migrations, from_ref, target.ref, config.answers)
         new_answers = _answers(target, plan.answers, "target")
-        new_tree = render_template(target, new_answers)
+        new_tree = render(target, new_answers)
 
     merge_base = {**base_tree, **_delete_candidates(plan.deletes, files_only, base_tree, new_tree)}
     merged = merge_trees(
@@ -172,6 +269,7 @@ def evolve_consumer(
         renames=plan.renames,
         conflict_style=conflict_style,
         template_label=_label(target),
+        memo=shared.merges if shared is not None else None,
     )
 
     new_config = config.model_copy(update={"version": to_version, "answers": new_answers})

@@ -1,18 +1,22 @@
 """Three-way merge of a new template render into a consumer's files, one outcome per file.
 
 Pure over trees except for `git merge-file --diff3`, which runs only for text files changed on
-both sides, a batch at a time in one temporary directory so memory stays bounded.
+both sides, a batch at a time in one temporary directory so memory stays bounded. A run over a
+fleet passes a `MergeMemo`, so a merge many consumers share (same base, template and consumer
+text) runs git once and the others reuse its output.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, TypeVar
 
 import structlog
 
@@ -25,6 +29,7 @@ __all__ = [
     "ConflictStyle",
     "FileOutcome",
     "FileStatus",
+    "MergeMemo",
     "MergeResult",
     "merge_trees",
 ]
@@ -35,6 +40,99 @@ ConflictStyle = Literal["inline", "rej"]
 
 # Files handed to one temporary directory before it is emptied again.
 BATCH_SIZE = 64
+
+# What a fleet run keeps of merge outputs by default: plenty for a template's few merged files
+# times thousands of consumers, small next to the trees themselves.
+DEFAULT_MEMO_BYTES = 64 * 1024 * 1024
+
+_V = TypeVar("_V")
+
+
+class ByteLRU(Generic[_V]):
+    """A dict bounded by the bytes of its values: the least recently used go first.
+
+    ``size`` says what a value weighs; a value heavier than the whole bound is never kept.
+    """
+
+    def __init__(self, max_bytes: int, size: Callable[[_V], int]) -> None:
+        if max_bytes < 0:
+            raise ValueError("max_bytes must not be negative")
+        self.max_bytes = max_bytes
+        self._size = size
+        self._items: OrderedDict[str, tuple[_V, int]] = OrderedDict()
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: str) -> _V | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
+
+    def put(self, key: str, value: _V) -> None:
+        weight = self._size(value)
+        old = self._items.pop(key, None)
+        if old is not None:
+            self.bytes -= old[1]
+        if weight > self.max_bytes:
+            return
+        self._items[key] = (value, weight)
+        self.bytes += weight
+        while self.bytes > self.max_bytes:
+            _key, (_value, dropped) = self._items.popitem(last=False)
+            self.bytes -= dropped
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """What `git merge-file` printed for one triple (LF text) and whether it conflicted."""
+
+    stdout: bytes
+    conflicted: bool
+
+
+# Per-entry bookkeeping beyond the merged bytes (key, tuple, dataclass), for the bound.
+_ENTRY_OVERHEAD = 200
+
+
+class MergeMemo:
+    """The `git merge-file` outputs of one run, keyed by a digest of everything git reads.
+
+    The key is the SHA-256 of the three texts exactly as git is given them (LF, final newline)
+    and the conflict labels. Whatever else differs between consumers — line endings, final
+    newline, executable bit, conflict style — is applied afterwards from each consumer's own
+    files, so sharing never changes a result. Keep one for one run only, in one process (a
+    forked worker gets its own copy): nothing is written anywhere.
+
+    ``runs`` counts the `git merge-file` calls made, ``reused`` the merges answered from memory.
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_MEMO_BYTES) -> None:
+        self._outputs: ByteLRU[_Merged] = ByteLRU(
+            max_bytes, lambda m: len(m.stdout) + _ENTRY_OVERHEAD
+        )
+        self.runs = 0
+        self.reused = 0
+
+    @property
+    def bytes(self) -> int:
+        """The bytes held now (never more than the bound)."""
+        return self._outputs.bytes
+
+    def __len__(self) -> int:
+        return len(self._outputs)
+
+    def get(self, key: str) -> _Merged | None:
+        found = self._outputs.get(key)
+        if found is not None:
+            self.reused += 1
+        return found
+
+    def put(self, key: str, merged: _Merged) -> None:
+        self._outputs.put(key, merged)
 
 
 class FileStatus(StrEnum):
@@ -134,9 +232,61 @@ class _MergeTask:
     result: bytes = b""
     conflicted: bool = False
 
+    def inputs(self) -> tuple[bytes, bytes, bytes]:
+        """The three texts exactly as `git merge-file` reads them."""
+        return (
+            _with_newline(self.ours.lf),
+            _with_newline(_normalise(self.base).lf),
+            _with_newline(_normalise(self.theirs).lf),
+        )
 
-def _run_merge_file(tasks: Sequence[_MergeTask], label: str) -> None:
-    """Run one `git merge-file -p --diff3` per task, ``BATCH_SIZE`` files per temp dir."""
+
+_LABELS = ("consumer", "base")
+
+
+def _merge_key(inputs: tuple[bytes, bytes, bytes], label: str) -> str:
+    """A digest of everything `git merge-file` reads: three texts and three labels."""
+    h = hashlib.sha256()
+    for part in (*inputs, *(x.encode() for x in (*_LABELS, label))):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def _run_merge_file(tasks: Sequence[_MergeTask], label: str, memo: MergeMemo | None) -> None:
+    """Fill each task's result: from ``memo`` when this exact merge was run before, else with
+    one `git merge-file -p --diff3` per distinct merge, ``BATCH_SIZE`` files per temp dir."""
+    if memo is None:
+        _run_git(tasks, label)
+        return
+    pending: dict[str, list[_MergeTask]] = {}
+    for task in tasks:
+        key = _merge_key(task.inputs(), label)
+        known = memo.get(key)
+        if known is not None:
+            task.result = _restore(known.stdout, task.ours)
+            task.conflicted = known.conflicted
+        elif key in pending:
+            memo.reused += 1  # the same merge twice in one consumer
+            pending[key].append(task)
+        else:
+            pending[key] = [task]
+    if not pending:
+        return
+    leaders = [same[0] for same in pending.values()]
+    outputs = _run_git(leaders, label)
+    memo.runs += len(leaders)
+    for key, same in pending.items():
+        merged = outputs[id(same[0])]
+        memo.put(key, merged)
+        for task in same:
+            task.result = _restore(merged.stdout, task.ours)
+            task.conflicted = merged.conflicted
+
+
+def _run_git(tasks: Sequence[_MergeTask], label: str) -> dict[int, _Merged]:
+    """Run one `git merge-file -p --diff3` per task; returns git's output by task id."""
+    outputs: dict[int, _Merged] = {}
     for start in range(0, len(tasks), BATCH_SIZE):
         batch = tasks[start : start + BATCH_SIZE]
         with tempfile.TemporaryDirectory(prefix="evobot-merge-") as tmp:
@@ -146,18 +296,19 @@ def _run_merge_file(tasks: Sequence[_MergeTask], label: str) -> None:
                 ours_path = tmpdir / f"{n}.ours"
                 base_path = tmpdir / f"{n}.base"
                 theirs_path = tmpdir / f"{n}.theirs"
-                ours_path.write_bytes(_with_newline(task.ours.lf))
-                base_path.write_bytes(_with_newline(_normalise(task.base).lf))
-                theirs_path.write_bytes(_with_newline(_normalise(task.theirs).lf))
+                ours_text, base_text, theirs_text = task.inputs()
+                ours_path.write_bytes(ours_text)
+                base_path.write_bytes(base_text)
+                theirs_path.write_bytes(theirs_text)
                 # Exit status 1..127 counts the conflicts; only a crash or a refusal fails.
                 proc = git.run(
                     "merge-file",
                     "-p",
                     "--diff3",
                     "-L",
-                    "consumer",
+                    _LABELS[0],
                     "-L",
-                    "base",
+                    _LABELS[1],
                     "-L",
                     label,
                     str(ours_path),
@@ -167,10 +318,13 @@ def _run_merge_file(tasks: Sequence[_MergeTask], label: str) -> None:
                 )
                 if proc.returncode < 0 or proc.returncode > 127:
                     raise git.failure(proc, "merge-file", where=task.path)
-                task.result = _restore(proc.stdout, task.ours)
-                task.conflicted = proc.returncode > 0
+                merged = _Merged(proc.stdout, proc.returncode > 0)
+                outputs[id(task)] = merged
+                task.result = _restore(merged.stdout, task.ours)
+                task.conflicted = merged.conflicted
                 for p in (ours_path, base_path, theirs_path):
                     p.unlink()
+    return outputs
 
 
 # --- the merge -----------------------------------------------------------------------------
@@ -263,12 +417,15 @@ def merge_trees(
     renames: Mapping[str, str] | None = None,
     conflict_style: ConflictStyle = "inline",
     template_label: str = "template",
+    memo: MergeMemo | None = None,
 ) -> MergeResult:
     """Merge the template's change ``base -> new`` into the consumer's files ``ours``.
 
     Returns the consumer's complete tree afterwards; consumer files the template never
     rendered pass through untouched and get no outcome. ``renames`` (old -> new path, from
     migrations) moves the consumer's file, edits included, to its new path before merging.
+    With a ``memo`` (one run over a fleet), a merge already run for another consumer is
+    reused; the result is the same as without.
     """
     if conflict_style not in ("inline", "rej"):
         raise MergeError(f"unknown conflict style {conflict_style!r}; use 'inline' or 'rej'")
@@ -291,7 +448,7 @@ def merge_trees(
             renamed_from=moved.get(path),
         )
 
-    _run_merge_file([t[0] for t in plan.tasks], template_label)
+    _run_merge_file([t[0] for t in plan.tasks], template_label, memo)
     for task, executable, detail, base_data, new_data in plan.tasks:
         if task.conflicted and conflict_style == "rej":
             plan.conflict(
