@@ -186,7 +186,13 @@ def seed_fleet(store: Store, clock: ManualClock) -> Fleet:
             cause="delivery:u",
         )
         _merge(store, clock, key, "acme/search", SEARCH_PR, hours=1, green=False)
-        _apply(store, clock, key, RevertOpened(repo="acme/search", number=REVERT_PR, at=clock.now()), "e")
+        _apply(
+            store,
+            clock,
+            key,
+            RevertOpened(repo="acme/search", number=REVERT_PR, at=clock.now()),
+            "e",
+        )
         store.upsert_revert_pr(
             "acme/search",
             REVERT_PR,

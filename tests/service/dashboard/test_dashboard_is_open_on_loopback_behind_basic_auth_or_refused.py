@@ -31,7 +31,9 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 def test_without_auth_the_dashboard_is_open_to_loopback(fleet_store: tuple[Store, Fleet]) -> None:
     store, _ = fleet_store
-    client = TestClient(dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")), client=LOOPBACK)
+    client = TestClient(
+        dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")), client=LOOPBACK
+    )
 
     assert client.get("/dashboard/").status_code == 200
 
@@ -57,7 +59,11 @@ def test_exposed_without_auth_the_dashboard_refuses_with_a_page_saying_what_to_s
     app = dashboard_app(store, DashboardAccess(bind_host=bind_host))
     web = TestClient(app, client=client)
 
-    for path in ("/dashboard/", f"/dashboard/rollouts/{fleet.new_key}", "/dashboard/consumers/acme/search"):
+    for path in (
+        "/dashboard/",
+        f"/dashboard/rollouts/{fleet.new_key}",
+        "/dashboard/consumers/acme/search",
+    ):
         answer = web.get(path, headers=headers)
         assert answer.status_code == 403
         assert "The dashboard is not open to the network" in answer.text
@@ -124,7 +130,9 @@ def test_the_settings_refuse_basic_or_github_auth_that_is_not_set_up(tmp_path: P
         "EVOBOT_DASHBOARD_PASSWORD is not set (EVOBOT_DASHBOARD_AUTH=basic needs it)"
     )
     with pytest.raises(SettingsError) as error:
-        settings_for(url, tmp_path, dashboard_auth="basic", dashboard_user="p", dashboard_password="short")
+        settings_for(
+            url, tmp_path, dashboard_auth="basic", dashboard_user="p", dashboard_password="short"
+        )
     assert error.value.message == "EVOBOT_DASHBOARD_PASSWORD: must be at least 12 characters long"
     assert "short" not in error.value.message
     with pytest.raises(SettingsError) as error:
@@ -144,7 +152,11 @@ def test_the_settings_refuse_basic_or_github_auth_that_is_not_set_up(tmp_path: P
     assert error.value.message.startswith("EVOBOT_DASHBOARD_AUTH: input should be 'none', 'basic'")
 
     settings = settings_for(
-        url, tmp_path, dashboard_auth="basic", dashboard_user="platform", dashboard_password=PASSWORD
+        url,
+        tmp_path,
+        dashboard_auth="basic",
+        dashboard_user="platform",
+        dashboard_password=PASSWORD,
     )
     access = settings.dashboard_access("0.0.0.0")
     assert (access.auth, access.user, access.password, access.bind_host) == (
