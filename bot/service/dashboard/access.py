@@ -92,18 +92,22 @@ def local_decision(
     access: DashboardAccess, client_host: str | None, headers: Mapping[str, str]
 ) -> Decision:
     """The decision without credentials (`EVOBOT_DASHBOARD_AUTH=none`): open only when the
-    service listens on loopback and the request comes from loopback, not through a proxy."""
+    service listens on loopback and the request comes from loopback, not through a proxy, and
+    names a loopback host (so DNS rebinding cannot reach it from a web page)."""
     forwarded = any(name in headers for name in FORWARDING_HEADERS)
     bound_loopback = access.bind_host is None or is_loopback(access.bind_host)
-    if bound_loopback and is_loopback(client_host) and not forwarded:
+    # A page elsewhere that rebinds its own name to 127.0.0.1 still sends that name as Host.
+    named_loopback = is_loopback(_hostname(headers.get("host", "")))
+    if bound_loopback and is_loopback(client_host) and not forwarded and named_loopback:
         return Decision(True)
-    where = (
-        f"the service listens on {access.bind_host}"
-        if not bound_loopback
-        else "this request did not come from this machine"
-        if not forwarded
-        else "this request came through a proxy"
-    )
+    if not bound_loopback:
+        where = f"the service listens on {access.bind_host}"
+    elif not is_loopback(client_host):
+        where = "this request did not come from this machine"
+    elif forwarded:
+        where = "this request came through a proxy"
+    else:
+        where = "this request names another host than this machine"
     return Decision(
         False,
         403,
@@ -115,6 +119,13 @@ def local_decision(
         "EVOBOT_DASHBOARD_GITHUB_ORG and EVOBOT_DASHBOARD_GITHUB_TEAM), or listen on "
         "127.0.0.1 (evobot serve --host 127.0.0.1).",
     )
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without its port (``[::1]:8000`` → ``::1``)."""
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def check_basic(access: DashboardAccess, authorization: str | None) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from bot.clock import ManualClock
 from bot.pipeline.preflight import ConsumerPreflight, PreflightReport
@@ -216,6 +217,14 @@ def dashboard_app(store: Store, access: DashboardAccess) -> FastAPI:
             dashboard=access,
         )
     )
+
+
+LOOPBACK = ("127.0.0.1", 50000)
+
+
+def local_client(app: FastAPI, client: tuple[str, int] = LOOPBACK) -> TestClient:
+    """A test client asking ``app`` for http://127.0.0.1:8000/... from ``client``'s address."""
+    return TestClient(app, base_url="http://127.0.0.1:8000", client=client)
 
 
 def free_port() -> int:

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 from dashboard_support import Fleet, dashboard_app, serving
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 
 from bot.service.dashboard import DashboardAccess
 from bot.store import Store
@@ -25,10 +29,6 @@ pytestmark = pytest.mark.skipif(
     reason="needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver):"
     " apt-get install chromium chromium-driver (.ci/run installs them)",
 )
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the dev extra) is missing")
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.remote.webdriver import WebDriver  # noqa: E402
 
 
 @pytest.fixture
@@ -59,8 +59,8 @@ def browser() -> Iterator[WebDriver]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def _cells(row: object) -> list[str]:
-    return [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]  # type: ignore[attr-defined]
+def _cells(row: WebElement) -> list[str]:
+    return [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
 
 
 def test_a_person_follows_the_halted_rollout_to_its_reverted_consumer(

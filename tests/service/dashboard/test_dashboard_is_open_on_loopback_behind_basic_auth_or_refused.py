@@ -8,8 +8,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from dashboard_support import Fleet, dashboard_app
-from fastapi.testclient import TestClient
+from dashboard_support import LOOPBACK, Fleet, dashboard_app, local_client
 from service_support import settings_for
 
 from bot.service import SettingsError
@@ -18,7 +17,6 @@ from bot.service.dashboard import access as access_module
 from bot.service.dashboard.access import check_basic, github_web_url, is_loopback
 from bot.store import Store
 
-LOOPBACK = ("127.0.0.1", 50000)
 REMOTE = ("203.0.113.7", 50000)
 PASSWORD = "correct horse battery staple"
 BASIC = DashboardAccess(auth="basic", user="platform", password=PASSWORD, bind_host="0.0.0.0")
@@ -31,9 +29,10 @@ def _basic(user: str, password: str) -> dict[str, str]:
 
 def test_without_auth_the_dashboard_is_open_to_loopback(fleet_store: tuple[Store, Fleet]) -> None:
     store, _ = fleet_store
-    client = TestClient(
-        dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")), client=LOOPBACK
-    )
+    for host in ("localhost:8000", "127.0.0.1", "[::1]:8000"):
+        app = dashboard_app(store, DashboardAccess(bind_host="127.0.0.1"))
+        assert local_client(app).get("/dashboard/", headers={"Host": host}).status_code == 200
+    client = local_client(dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")))
 
     assert client.get("/dashboard/").status_code == 200
 
@@ -46,6 +45,7 @@ def test_without_auth_the_dashboard_is_open_to_loopback(fleet_store: tuple[Store
         ("127.0.0.1", REMOTE, {}, "this request did not come from this machine"),
         ("127.0.0.1", LOOPBACK, {"X-Forwarded-For": "198.51.100.4"}, "came through a proxy"),
         ("127.0.0.1", LOOPBACK, {"Forwarded": "for=198.51.100.4"}, "came through a proxy"),
+        ("127.0.0.1", LOOPBACK, {"Host": "rebound.example:8000"}, "names another host"),
     ],
 )
 def test_exposed_without_auth_the_dashboard_refuses_with_a_page_saying_what_to_set(
@@ -57,7 +57,7 @@ def test_exposed_without_auth_the_dashboard_refuses_with_a_page_saying_what_to_s
 ) -> None:
     store, fleet = fleet_store
     app = dashboard_app(store, DashboardAccess(bind_host=bind_host))
-    web = TestClient(app, client=client)
+    web = local_client(app, client)
 
     for path in (
         "/dashboard/",
@@ -77,7 +77,7 @@ def test_basic_auth_answers_401_until_the_right_user_and_password(
     fleet_store: tuple[Store, Fleet],
 ) -> None:
     store, _ = fleet_store
-    client = TestClient(dashboard_app(store, BASIC), client=REMOTE)
+    client = local_client(dashboard_app(store, BASIC), REMOTE)
 
     missing = client.get("/dashboard/")
     assert missing.status_code == 401

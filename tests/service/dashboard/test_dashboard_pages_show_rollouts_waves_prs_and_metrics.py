@@ -7,17 +7,15 @@ from __future__ import annotations
 import html as entities
 import re
 
-from dashboard_support import Fleet, dashboard_app
+from dashboard_support import Fleet, dashboard_app, local_client
 from fastapi.testclient import TestClient
 
 from bot.service.dashboard import DashboardAccess
 from bot.store import Store
 
-LOOPBACK = ("127.0.0.1", 50000)
-
 
 def _client(store: Store) -> TestClient:
-    return TestClient(dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")), client=LOOPBACK)
+    return local_client(dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")))
 
 
 def _text(html: str) -> str:

@@ -3,8 +3,7 @@ store takes what a webhook or a person wrote) is escaped on every page, never ru
 
 from __future__ import annotations
 
-from dashboard_support import dashboard_app
-from fastapi.testclient import TestClient
+from dashboard_support import dashboard_app, local_client
 
 from bot.clock import ManualClock
 from bot.rollout import Plan, WavePlan, new_rollout
@@ -24,9 +23,7 @@ def test_script_in_repo_branch_and_template_names_is_escaped(sqlite_url: str) ->
     plan = Plan(EVIL_TEMPLATE, "2.0.0", (WavePlan(0, (EVIL_REPO,), 0),))
     state = new_rollout(plan, bake_seconds=0)
     store.create_rollout(state, cause="test")
-    client = TestClient(
-        dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")), client=("127.0.0.1", 1)
-    )
+    client = local_client(dashboard_app(store, DashboardAccess(bind_host="127.0.0.1")))
 
     pages = [
         client.get("/dashboard/"),
