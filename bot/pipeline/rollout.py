@@ -16,6 +16,7 @@ deferred PR openings (an `OpenPr` job at each ``retry_at``). Nothing here sleeps
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,7 @@ __all__ = [
     "carry_out",
     "comment_once",
     "event_detail",
+    "preflight_entity",
     "reconcile",
 ]
 
@@ -124,6 +126,12 @@ class AdvanceResult:
             "deferred": [{"repo": d.repo, "retry_at": d.retry_at} for d in self.deferred],
             "started": self.started,
         }
+
+
+def preflight_entity(key: str) -> str:
+    """The audit log entity under which each preflight report of rollout ``key`` is stored, as
+    the JSON of `PreflightReport.to_json` (newest last)."""
+    return f"preflight:{key}"
 
 
 def event_detail(event: Event) -> dict[str, Any]:
@@ -336,6 +344,12 @@ def _carry(
                 progress=ctx.progress,
             )
             result.preflight = report
+            # Kept for the dashboard (each consumer's predicted churn and conflicts).
+            ctx.store.append_audit(
+                preflight_entity(state.id),
+                json.dumps(report.to_json(), sort_keys=True),
+                "effect:RunPreflight",
+            )
             return [PreflightFinished(passed=report.passed, summary=report.summary(), at=now)]
         case ReportPreflight():
             _report_preflight(ctx, state, effect, result.preflight)

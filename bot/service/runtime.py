@@ -140,7 +140,8 @@ class Service:
             },
         )
 
-    def web_app(self) -> FastAPI:
+    def web_app(self, host: str | None = None) -> FastAPI:
+        """The web edge and the dashboard of a service listening on ``host``."""
         return create_app(
             WebDeps(
                 store=self.store,
@@ -148,6 +149,7 @@ class Service:
                 metrics=self.metrics,
                 readiness=self.readiness,
                 max_attempts=self.settings.max_attempts,
+                dashboard=self.settings.dashboard_access(host),
             )
         )
 
@@ -188,7 +190,7 @@ class Service:
         pool = self.worker_pool(count)
         healer = self.healer() if heal else None
         config = uvicorn.Config(
-            self.web_app(),
+            self.web_app(host),
             host=host,
             port=port,
             log_config=None,

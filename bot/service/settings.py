@@ -8,18 +8,20 @@ message or a ``repr`` (pydantic's ``SecretStr``, and the App key is only read, n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import EvobotError
 from bot.forge.auth import AppCredentials, register_secret
+from bot.service.dashboard.access import DashboardAccess
 
 __all__ = ["SETTINGS_FILE_ENV", "ServiceSettings", "SettingsError", "load_settings"]
 
 SETTINGS_FILE_ENV = "EVOBOT_SETTINGS_FILE"
 MAX_KEY_BYTES = 64 * 1024
+MIN_DASHBOARD_PASSWORD = 12
 
 
 class SettingsError(EvobotError):
@@ -53,6 +55,15 @@ class ServiceSettings(BaseSettings):
     lease_seconds: float = Field(default=300.0, ge=5.0)
     shutdown_grace: float = Field(default=20.0, ge=0.0)
     max_attempts: int = Field(default=5, ge=1, le=50)
+    # The dashboard (docs/dashboard.md): open on loopback only, unless one of these is set up.
+    dashboard_auth: Literal["none", "basic", "github"] = "none"
+    dashboard_user: str | None = None
+    dashboard_password: SecretStr | None = None
+    dashboard_github_client_id: str | None = None
+    dashboard_github_client_secret: SecretStr | None = None
+    dashboard_github_org: str | None = None
+    dashboard_github_team: str | None = None
+    dashboard_url: str | None = None
 
     @field_validator("webhook_secret")
     @classmethod
@@ -63,12 +74,21 @@ class ServiceSettings(BaseSettings):
             raise ValueError("must be at least 8 characters long")
         return value
 
-    @field_validator("github_url")
+    @field_validator("github_url", "dashboard_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("dashboard_password")
+    @classmethod
+    def _password_long(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_DASHBOARD_PASSWORD:
+            raise ValueError(f"must be at least {MIN_DASHBOARD_PASSWORD} characters long")
+        return value
 
     @field_validator("org_policy")
     @classmethod
@@ -83,6 +103,25 @@ class ServiceSettings(BaseSettings):
             raise ValueError("EVOBOT_APP_ID (or EVOBOT_CLIENT_ID) is not set")
         if self.private_key is None and self.private_key_file is None:
             raise ValueError("EVOBOT_PRIVATE_KEY_FILE (or EVOBOT_PRIVATE_KEY) is not set")
+        needed = {
+            "none": {},
+            "basic": {
+                "EVOBOT_DASHBOARD_USER": self.dashboard_user,
+                "EVOBOT_DASHBOARD_PASSWORD": self.dashboard_password,
+            },
+            "github": {
+                "EVOBOT_DASHBOARD_GITHUB_CLIENT_ID": self.dashboard_github_client_id,
+                "EVOBOT_DASHBOARD_GITHUB_CLIENT_SECRET": self.dashboard_github_client_secret,
+                "EVOBOT_DASHBOARD_GITHUB_ORG": self.dashboard_github_org,
+                "EVOBOT_DASHBOARD_GITHUB_TEAM": self.dashboard_github_team,
+            },
+        }[self.dashboard_auth]
+        for name, value in needed.items():
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not text or not text.strip():
+                raise ValueError(
+                    f"{name} is not set (EVOBOT_DASHBOARD_AUTH={self.dashboard_auth} needs it)"
+                )
         return self
 
     @property
@@ -121,6 +160,22 @@ class ServiceSettings(BaseSettings):
     def secret(self) -> str:
         return self.webhook_secret.get_secret_value()
 
+    def dashboard_access(self, bind_host: str | None) -> DashboardAccess:
+        """Who may see the dashboard of a service listening on ``bind_host``."""
+        password, client_secret = self.dashboard_password, self.dashboard_github_client_secret
+        return DashboardAccess(
+            auth=self.dashboard_auth,
+            user=self.dashboard_user,
+            password=password.get_secret_value() if password else None,
+            github_client_id=self.dashboard_github_client_id,
+            github_client_secret=client_secret.get_secret_value() if client_secret else None,
+            github_org=self.dashboard_github_org,
+            github_team=self.dashboard_github_team,
+            github_url=self.github_url,
+            public_url=self.dashboard_url,
+            bind_host=bind_host,
+        )
+
 
 def _variable(loc: tuple[int | str, ...]) -> str:
     return "EVOBOT_" + "_".join(str(part) for part in loc).upper() if loc else "settings"
@@ -149,8 +204,13 @@ def load_settings(settings_file: Path | None = None, **overrides: Any) -> Servic
             raise SettingsError(message) from None
         raise SettingsError(f"{where}: {message[:1].lower()}{message[1:]}") from None
     register_secret(settings.secret())
-    if settings.private_key is not None:
-        register_secret(settings.private_key.get_secret_value())
+    for secret in (
+        settings.private_key,
+        settings.dashboard_password,
+        settings.dashboard_github_client_secret,
+    ):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
     return settings
 
 

@@ -1,6 +1,7 @@
 """The web edge: ``POST /webhook`` (verify, store, acknowledge: no work is done here),
-``/healthz``, ``/readyz`` and ``/metrics``. The one place a :class:`WebhookError` becomes an
-HTTP status; the request body is read at most once, and never past the 25 MB limit."""
+``/healthz``, ``/readyz``, ``/metrics`` and the read-only dashboard under ``/dashboard``.
+The one place a :class:`WebhookError` becomes an HTTP status; the request body is read at
+most once, and never past the 25 MB limit."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from dataclasses import dataclass, field
 
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.concurrency import run_in_threadpool
 
 from bot.errors import EvobotError, WebhookError
 from bot.forge.webhook import MAX_BODY_BYTES, WebhookEvent, parse_event
+from bot.service.dashboard import PREFIX, DashboardAccess, DashboardDeps, dashboard_router
 from bot.service.metrics import ServiceMetrics
 from bot.store import Store
 
@@ -29,7 +31,8 @@ ACTION_CHARS = 64
 
 @dataclass(frozen=True)
 class WebDeps:
-    """What the web edge needs; ``readiness`` lists what keeps the service from being ready."""
+    """What the web edge needs; ``readiness`` lists what keeps the service from being ready;
+    ``dashboard`` who may see the dashboard (None: no dashboard)."""
 
     store: Store
     secret: str = field(repr=False)
@@ -37,6 +40,7 @@ class WebDeps:
     readiness: Callable[[], list[str]]
     max_attempts: int = 5
     max_body_bytes: int = MAX_BODY_BYTES
+    dashboard: DashboardAccess | None = None
 
 
 def job_key(event: WebhookEvent) -> str | None:
@@ -132,5 +136,12 @@ def create_app(deps: WebDeps) -> FastAPI:
     @app.get("/metrics")
     def metrics_endpoint() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    if deps.dashboard is not None:
+        app.include_router(dashboard_router(DashboardDeps(deps.store, deps.dashboard)))
+
+        @app.get("/", include_in_schema=False)
+        def root() -> Response:
+            return RedirectResponse(f"{PREFIX}/", status_code=307)
 
     return app
