@@ -11,7 +11,6 @@ they are, their answers file written back in that tool's own format.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import multiprocessing
 import os
 import stat
@@ -43,6 +42,7 @@ from bot.errors import EvobotError, MergeError
 from bot.evolution import Evolution, FileOutcome, FileStatus, evolve_consumer
 from bot.evolution.evolve import SharedWork
 from bot.git import Git
+from bot.pipeline.fleet import SETTINGS_FILES, plan_fleet
 from bot.template.source import expand_source, remembering, resolve_ref
 from bot.tree import File, Tree, raise_read_error, read_tree, write_tree
 
@@ -336,7 +336,7 @@ def evolve_path(path: Path, options: Options, shared: SharedWork | None = None) 
 
 # --- the fleet ----------------------------------------------------------------------------------
 
-_MARKERS = (CONFIG_NAME, COPIER_ANSWERS, CRUFT_FILE)
+_MARKERS = SETTINGS_FILES
 _SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".tox"})
 
 
@@ -390,63 +390,6 @@ def _fleet_unit(task: tuple[tuple[str, ...], Options]) -> list[dict[str, Any]]:
     paths, options = task
     shared = _WORKER_SHARED if _WORKER_SHARED is not None else SharedWork()
     return [_fleet_one(path, options, shared) for path in paths]
-
-
-def _work_key(path: Path) -> str:
-    """Consumers with the same key render the same template versions with the same answers:
-    their answers files are byte for byte the same. An unreadable one is a group of its own."""
-    h = hashlib.sha256()
-    for marker in _MARKERS:
-        try:
-            data = (path / marker).read_bytes()
-        except FileNotFoundError:
-            data = b""
-        except OSError:
-            return "unreadable:" + str(path)
-        h.update(marker.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
-    return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class FleetPlan:
-    """Who runs where: ``first`` in this process before forking (so the workers inherit the
-    template cache and the shared work), then ``units``, each kept together in one worker."""
-
-    first: tuple[Path, ...]
-    units: tuple[tuple[Path, ...], ...]
-
-
-def plan_fleet(paths: Sequence[Path], jobs: int) -> FleetPlan:
-    """Group consumers that share renders and merges so none of it is computed twice.
-
-    The very first consumer fills the template cache. A group no bigger than a chunk goes to
-    one worker whole; a bigger group has its first consumer run here first, and the rest is
-    split over the workers, which each inherit what that consumer computed.
-    """
-    if not paths:
-        return FleetPlan((), ())
-    chunk = max(1, min(16, len(paths) // (max(1, jobs) * 4) or 1))
-    groups: dict[str, list[Path]] = {}
-    for path in paths:
-        groups.setdefault(_work_key(path), []).append(path)
-    first: list[Path] = [paths[0]]
-    units: list[tuple[Path, ...]] = []
-    singles: list[Path] = []
-    for members in groups.values():
-        if paths[0] in members:
-            rest = [p for p in members if p != paths[0]]  # its work is done here already
-        elif len(members) == 1:
-            singles.extend(members)
-            continue
-        elif len(members) <= chunk:
-            units.append(tuple(members))
-            continue
-        else:
-            first.append(members[0])
-            rest = members[1:]
-        units.extend(tuple(rest[i : i + chunk]) for i in range(0, len(rest), chunk))
-    units.extend(tuple(singles[i : i + chunk]) for i in range(0, len(singles), chunk))
-    return FleetPlan(tuple(first), tuple(u for u in units if u))
 
 
 @contextlib.contextmanager

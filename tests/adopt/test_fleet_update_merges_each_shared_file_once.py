@@ -13,7 +13,7 @@ import pytest
 from adopt_support import copier_copy, run_evobot, template_repo
 from evobot_testing import git_commit_all, git_init
 
-from bot.cli.update import plan_fleet
+from bot.pipeline.fleet import plan_fleet
 from bot.tree import read_tree
 
 BODY = "".join(f"LINE_{n} = {n}\n" for n in range(1, 31))
