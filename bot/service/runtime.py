@@ -90,7 +90,7 @@ class Service:
     router: Router
     metrics: ServiceMetrics
     clock: Clock
-    rollouts: RolloutRuntime
+    rollouts: RolloutRuntime | None
     jobs: JobRouter
     github: GitHubForge | None = None
 
@@ -132,7 +132,11 @@ class Service:
             router=build_router(),
             metrics=metrics,
             clock=clock,
-            rollouts=RolloutRuntime(rollouts or default_rollout_options(settings), clock),
+            rollouts=(
+                RolloutRuntime(rollouts or default_rollout_options(settings), clock)
+                if settings.rollouts
+                else None
+            ),
             jobs=build_job_router(),
             github=github,
         )
@@ -211,6 +215,8 @@ class Service:
     def reconcile_rollouts(self) -> list[str]:
         """Queue a reconcile of every rollout not finished (at start): a crash's undone work
         is finished, PRs whose deliveries never came are read back. The rollouts' keys."""
+        if self.rollouts is None:
+            return []
         keys = self.rollouts.reconcile_all(self.store)
         if keys:
             log.info("rollouts.reconcile_queued", rollouts=keys)

@@ -109,14 +109,18 @@ def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> l
         return []
     forge, now = ctx.forge, ctx.clock.now()
     pull = forge.get_pull(repo, number)
-    if not pull.head_ref.startswith(EVOLUTION_PREFIX) or not pull.head_ref.endswith(f"/{state.version}"):
+    if not pull.head_ref.startswith(EVOLUTION_PREFIX) or not pull.head_ref.endswith(
+        f"/{state.version}"
+    ):
         return []
     events: list[Event] = []
     if consumer.status == "opening" and pull.state == "open":
         # The job that opened it died before recording it: the PR is the proof.
         events.append(PrOpened(repo=repo, number=number, at=now))
     if pull.merged and pull.merge_commit_sha:
-        events.append(PrMerged(repo=repo, number=number, merge_commit=pull.merge_commit_sha, at=now))
+        events.append(
+            PrMerged(repo=repo, number=number, merge_commit=pull.merge_commit_sha, at=now)
+        )
         merged = forge.commit_state(repo, pull.merge_commit_sha, branch=pull.base_ref)
         if merged.state != "pending":
             events.append(
