@@ -36,7 +36,7 @@ from bot.emulator.testing import running_emulator  # noqa: E402
 from bot.pipeline import CheckOptions, EvolvePrOptions, GitTemplateFetcher  # noqa: E402
 from bot.pipeline.preflight import PreflightOptions  # noqa: E402
 from bot.rollout import RolloutState  # noqa: E402
-from bot.service import Service, ServiceSettings, load_settings  # noqa: E402
+from bot.service import Service, load_settings  # noqa: E402
 from bot.service.logs import configure_logging  # noqa: E402
 from bot.service.rollouts import RolloutOptions  # noqa: E402
 from bot.service.worker import WorkerPool  # noqa: E402

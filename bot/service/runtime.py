@@ -28,16 +28,16 @@ from bot.forge.auth import AppCredentials, app_jwt
 from bot.forge.github import ForgeSettings, GitHubForge
 from bot.forge.github_app import GitHubApp
 from bot.forge.port import AppPort, Forge
-from bot.service.budget import store_write_budgets
 from bot.pipeline.evolve import CheckOptions, EvolvePrOptions
 from bot.pipeline.fetch import GitTemplateFetcher
 from bot.pipeline.preflight import PreflightOptions
 from bot.pipeline.template_access import TemplateAccess
+from bot.service.budget import store_write_budgets
 from bot.service.handlers import JOBS, ROUTERS
-from bot.service.jobs import JobRouter
-from bot.service.rollouts import RolloutOptions, RolloutRuntime
 from bot.service.healing import Healer
+from bot.service.jobs import JobRouter
 from bot.service.metrics import ForgeStats, ServiceMetrics
+from bot.service.rollouts import RolloutOptions, RolloutRuntime
 from bot.service.router import Router
 from bot.service.settings import ServiceSettings
 from bot.service.web import WebDeps, create_app

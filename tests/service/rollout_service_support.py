@@ -19,7 +19,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from rollout_loop import (  # noqa: E402
+from rollout_loop import (
     PEOPLE,
     SECRET,
     TEMPLATE,
@@ -29,7 +29,7 @@ from rollout_loop import (  # noqa: E402
     rollout_loop,
 )
 
-from bot.emulator.handle import EmulatorHandle  # noqa: E402
+from bot.emulator.handle import EmulatorHandle
 
 __all__ = [
     "PEOPLE",

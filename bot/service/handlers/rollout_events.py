@@ -122,11 +122,11 @@ def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> l
             PrMerged(repo=repo, number=number, merge_commit=pull.merge_commit_sha, at=now)
         )
         merged = forge.commit_state(repo, pull.merge_commit_sha, branch=pull.base_ref)
-        if merged.state != "pending" and not merged.checks and not merged.required:
-            # Nothing reported on the merge commit yet: if the PR's head had checks, CI has
-            # not started on the merge — wait for it rather than call an empty result green.
-            if forge.commit_state(repo, pull.head_sha, branch=pull.base_ref).checks:
-                return events
+        # Nothing reported on the merge commit yet: if the PR's head had checks, CI has not
+        # started on the merge — wait for it rather than call an empty result green.
+        unreported = merged.state != "pending" and not merged.checks and not merged.required
+        if unreported and forge.commit_state(repo, pull.head_sha, branch=pull.base_ref).checks:
+            return events
         if merged.state != "pending":
             events.append(
                 PostMergeChecks(
