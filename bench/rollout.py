@@ -20,7 +20,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from rollout_loop import FINISHED, INSTALLATION, fleet_seed, rollout_loop  # noqa: E402
+from rollout_loop import FINISHED, INSTALLATION, fleet_seed, rollout_loop
 
 
 def run(consumers: int, speed: float, workers: int, timeout: float) -> dict[str, Any]:
