@@ -1,5 +1,6 @@
 """The composition root: settings in, a running service out. The only module that builds the
-store, the forge, the routers, the web edge, the workers and the healer, and wires them.
+store, the forge, the routers (webhook and job), the rollouts' runtime, the web edge, the
+workers and the healer, and wires them.
 
 `evobot serve` runs the web edge, the healer and ``workers`` worker threads in one process;
 `evobot worker` runs worker threads only, against the same database (PostgreSQL for several
@@ -28,7 +29,13 @@ from bot.forge.github import ForgeSettings, GitHubForge
 from bot.forge.github_app import GitHubApp
 from bot.forge.port import AppPort, Forge
 from bot.service.budget import store_write_budgets
-from bot.service.handlers import ROUTERS
+from bot.pipeline.evolve import CheckOptions, EvolvePrOptions
+from bot.pipeline.fetch import GitTemplateFetcher
+from bot.pipeline.preflight import PreflightOptions
+from bot.pipeline.template_access import TemplateAccess
+from bot.service.handlers import JOBS, ROUTERS
+from bot.service.jobs import JobRouter
+from bot.service.rollouts import RolloutOptions, RolloutRuntime
 from bot.service.healing import Healer
 from bot.service.metrics import ForgeStats, ServiceMetrics
 from bot.service.router import Router
@@ -37,7 +44,7 @@ from bot.service.web import WebDeps, create_app
 from bot.service.worker import Worker, WorkerPool
 from bot.store import Store, database_url
 
-__all__ = ["Service", "build_router"]
+__all__ = ["Service", "build_job_router", "build_router", "default_rollout_options"]
 
 log = structlog.get_logger("bot.service")
 HOUR = 3600.0
@@ -46,6 +53,29 @@ HOUR = 3600.0
 def build_router() -> Router:
     """Every concern's handlers in one router."""
     return Router(*ROUTERS)
+
+
+def build_job_router() -> JobRouter:
+    """Every concern's job handlers (rollout steps, timers, commands) in one router."""
+    return JobRouter(*JOBS)
+
+
+def default_rollout_options(settings: ServiceSettings) -> RolloutOptions:
+    """Rollouts as `evobot serve` runs them: templates cloned under the state directory, checks
+    on (their cache there too, the organisation's policy from ``EVOBOT_ORG_POLICY``), template
+    hosts and shared template repositories from ``EVOBOT_TEMPLATE_HOSTS`` /
+    ``EVOBOT_TEMPLATE_REPOS``; reconciled every heal interval."""
+    checks = CheckOptions(
+        cache_path=settings.state_dir / "check-cache", org_policy=settings.org_policy
+    )
+    access = TemplateAccess.from_env(os.environ)
+    return RolloutOptions(
+        templates=GitTemplateFetcher(settings.state_dir / "template-cache"),
+        evolve=EvolvePrOptions(checks=checks, access=access),
+        preflight=PreflightOptions(checks=checks, access=access),
+        reconcile_interval=settings.heal_interval,
+        max_attempts=settings.max_attempts,
+    )
 
 
 @dataclass
@@ -60,6 +90,8 @@ class Service:
     router: Router
     metrics: ServiceMetrics
     clock: Clock
+    rollouts: RolloutRuntime
+    jobs: JobRouter
     github: GitHubForge | None = None
 
     @classmethod
@@ -70,8 +102,10 @@ class Service:
         clock: Clock | None = None,
         forge: Forge | None = None,
         app_port: AppPort | None = None,
+        rollouts: RolloutOptions | None = None,
     ) -> Service:
         """Open (and upgrade) the store and build the forge; nothing asks GitHub anything yet.
+        ``clock`` drives the store, the forge's pacing and the rollouts' timers alike.
 
         A key that is not a PEM key, a database that cannot be opened: an ``EvobotError``.
         """
@@ -85,6 +119,7 @@ class Service:
             github = GitHubForge(
                 credentials,
                 settings=ForgeSettings(base_url=settings.github_url),
+                clock=clock,
                 write_budget=store_write_budgets(store.rate_budget),
             )
         metrics = ServiceMetrics()
@@ -97,6 +132,8 @@ class Service:
             router=build_router(),
             metrics=metrics,
             clock=clock,
+            rollouts=RolloutRuntime(rollouts or default_rollout_options(settings), clock),
+            jobs=build_job_router(),
             github=github,
         )
         metrics.watch(queue=store.queue_stats, forge=service.forge_stats if github else None)
@@ -164,10 +201,20 @@ class Service:
                 worker_id=f"{prefix}:{index}",
                 stop=stop,
                 lease_seconds=self.settings.lease_seconds,
+                jobs=self.jobs,
+                rollouts=self.rollouts,
                 **worker_options,
             )
 
         return WorkerPool(make, count)
+
+    def reconcile_rollouts(self) -> list[str]:
+        """Queue a reconcile of every rollout not finished (at start): a crash's undone work
+        is finished, PRs whose deliveries never came are read back. The rollouts' keys."""
+        keys = self.rollouts.reconcile_all(self.store)
+        if keys:
+            log.info("rollouts.reconcile_queued", rollouts=keys)
+        return keys
 
     def healer(self) -> Healer:
         return Healer(
@@ -196,6 +243,8 @@ class Service:
             lifespan="off",
         )
         server = uvicorn.Server(config)
+        if count:
+            self.reconcile_rollouts()
         pool.start()
         if healer is not None:
             healer.start()
@@ -214,6 +263,7 @@ class Service:
         """Run worker threads only, until SIGTERM/SIGINT."""
         pool = self.worker_pool(max(count, 1))
         _on_signals(lambda: pool.stop_event.set())
+        self.reconcile_rollouts()
         pool.start()
         log.info("worker.process_started", workers=len(pool.workers))
         pool.stop_event.wait()

@@ -1,5 +1,5 @@
-"""Workers: claim a job from the store, run the router's handlers for its delivery, record the
-outcome. A crash loses nothing (the lease expires and another worker takes the job over); a
+"""Workers: claim a job from the store, run the router's handlers for its delivery (or the job
+router's handler for other kinds: rollout steps, timers, commands), record the outcome. A crash loses nothing (the lease expires and another worker takes the job over); a
 failure is retried with backoff and, after the last attempt, left ``failed`` with its error.
 
 Stopping (SIGTERM) stops claiming; a job in hand finishes within the grace period or is
@@ -16,11 +16,14 @@ from dataclasses import dataclass
 
 import structlog
 
+from bot.clock import Clock
 from bot.forge.auth import scrub
 from bot.forge.port import AppPort, Forge
 from bot.forge.webhook import WebhookEvent
 from bot.service.context import HandlerContext
+from bot.service.jobs import JobContext, JobRouter
 from bot.service.metrics import ServiceMetrics
+from bot.service.rollouts import RolloutRuntime
 from bot.service.router import Router
 from bot.store import Delivery, Job, LeaseLostError, Store
 
@@ -63,6 +66,9 @@ class Worker:
     poll_interval: float = 0.2
     # A test's hook: called with each job after it is claimed, before it is run.
     on_claim: Callable[[Job], None] | None = None
+    # Jobs other than deliveries, and what the rollout handlers work with (None: not wired).
+    jobs: JobRouter | None = None
+    rollouts: RolloutRuntime | None = None
 
     def __post_init__(self) -> None:
         self._current: Job | None = None
@@ -135,7 +141,7 @@ class Worker:
 
     def _run(self, job: Job) -> tuple[str, str]:
         if job.kind != "delivery" or job.delivery_id is None:
-            return job.kind, f"no handler for jobs of kind {job.kind!r}"
+            return job.kind, self._run_job(job)
         delivery = self.store.delivery(job.delivery_id)
         if delivery is None:
             return "unknown", "the delivery is not stored"
@@ -148,8 +154,26 @@ class Worker:
             app=self.app,
             cause=f"delivery:{delivery.delivery_id}",
             log=log.bind(worker=self.worker_id, github_event=event.event, action=event.action),
+            rollouts=self.rollouts,
         )
         return event.event, self.router.dispatch(event, context)
+
+    def _run_job(self, job: Job) -> str:
+        handler = self.jobs.handler(job.kind) if self.jobs is not None else None
+        if handler is None or self.rollouts is None:
+            return f"no handler for jobs of kind {job.kind!r}"
+        context = JobContext(
+            store=self.store,
+            forge=self.forge,
+            app=self.app,
+            rollouts=self.rollouts,
+            job=job,
+            log=log.bind(worker=self.worker_id, job_kind=job.kind),
+        )
+        # A rollout step may open a whole wave's PRs: keep the lease while it runs, so no other
+        # worker takes a live job over (a dead worker stops renewing; its lease expires).
+        with _LeaseKeeper(self.store, job, self.lease_seconds, self.rollouts.clock):
+            return handler(job, context)
 
     def release_current(self) -> None:
         """Give the job in hand back to the queue (shutdown): due now, the attempt not counted."""
@@ -161,6 +185,37 @@ class Worker:
             log.info("job.released", worker=self.worker_id, job_id=job.id)
         except LeaseLostError:
             pass
+
+
+class _LeaseKeeper:
+    """Renews a job's lease every third of the lease (on the store's clock, which a test may
+    run faster than the wall) while the job runs."""
+
+    def __init__(self, store: Store, job: Job, lease_seconds: float, clock: Clock) -> None:
+        self._store, self._job, self._lease, self._clock = store, job, lease_seconds, clock
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{job.id}", daemon=True)
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def _renew(self) -> None:
+        renewed = self._clock.now()
+        while not self._done.wait(min(self._lease / 3, 0.2)):
+            if self._clock.now() < renewed + self._lease / 3:
+                continue
+            renewed = self._clock.now()
+            try:
+                self._store.extend_lease(self._job, self._lease)
+            except LeaseLostError:
+                return  # taken over: the job's outcome will not be recorded by this worker
+            except Exception as exc:  # a busy database now and then: the next round retries
+                log.warning("job.lease_not_renewed", job_id=self._job.id, error=scrub(str(exc)))
 
 
 class WorkerPool:

@@ -8,13 +8,14 @@ from bot.forge.webhook import WebhookEvent
 from bot.service.context import HandlerContext
 from bot.service.router import Router
 
-__all__ = ["POST_MERGE", "record_post_merge", "router"]
+__all__ = ["POST_MERGE", "event_sha", "record_post_merge", "router"]
 
 router = Router()
 POST_MERGE = "post-merge checks: "
 
 
-def _sha(event: WebhookEvent) -> str | None:
+def event_sha(event: WebhookEvent) -> str | None:
+    """The commit a check event is about (a check suite's or run's head, a status's sha)."""
     payload = event.payload
     for key in ("check_suite", "check_run"):
         item = payload.get(key)
@@ -41,7 +42,7 @@ def record_post_merge(context: HandlerContext, entity: str, state: str) -> None:
 @router.register("check_run", "created", "completed", "rerequested")
 @router.register("status")
 def checks_changed(event: WebhookEvent, context: HandlerContext) -> str | None:
-    repo, sha = event.repository, _sha(event)
+    repo, sha = event.repository, event_sha(event)
     if repo is None or sha is None:
         return None
     store = context.store
