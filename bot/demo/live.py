@@ -42,15 +42,17 @@ def _cell(value: Any) -> Text:
 
 def _table(summary: Summary, title: str) -> Table:
     data = summary.data
-    table = Table(title=title, title_justify="left")
-    for column in ("wave", "repository", "evobot", "PR", "PR CI", "main CI", "revert PR"):
+    table = Table(title=title, title_justify="left", caption="* canary", caption_justify="left")
+    table.add_column("wave")
+    table.add_column("repository", no_wrap=True)
+    for column in ("evobot", "PR", "PR CI", "main CI", "revert"):
         table.add_column(column)
     for wave in data["waves"]:
         label = f"{wave['number']} {wave['status']}"
         for consumer in wave["consumers"]:
             pr = f"#{consumer['pr']} {consumer['pr_state']}" if consumer["pr"] else "-"
             revert = f"#{consumer['revert_pr']}" if consumer["revert_pr"] else "-"
-            name = consumer["repo"] + (" (canary)" if consumer["canary"] else "")
+            name = consumer["repo"] + (" *" if consumer["canary"] else "")
             table.add_row(
                 _cell(label),
                 Text(name),

@@ -106,6 +106,7 @@ def _print(summary: Summary, work_dir: Path, json_output: bool) -> None:
     if json_output:
         print_json({**summary.data, "demo_dir": str(work_dir)})
         return
+    console.print()
     console.print(summary_table(summary))
     line = summary_text(summary)
     if summary.ok:
