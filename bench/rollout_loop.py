@@ -36,7 +36,7 @@ from bot.emulator.testing import running_emulator  # noqa: E402
 from bot.pipeline import CheckOptions, EvolvePrOptions, GitTemplateFetcher  # noqa: E402
 from bot.pipeline.preflight import PreflightOptions  # noqa: E402
 from bot.rollout import RolloutState  # noqa: E402
-from bot.service import Service, ServiceSettings, load_settings  # noqa: E402
+from bot.service import Service, load_settings  # noqa: E402
 from bot.service.logs import configure_logging  # noqa: E402
 from bot.service.rollouts import RolloutOptions  # noqa: E402
 from bot.service.worker import WorkerPool  # noqa: E402
@@ -188,9 +188,11 @@ class Loop:
             time.sleep(0.05)
 
     def wait_status(self, key: str, *statuses: str, timeout: float = 120.0) -> RolloutState:
+        """The rollout once its status is one of ``statuses`` (any, when none is given)."""
+
         def reached() -> bool:
             state = self.state(key)
-            return state is not None and state.status in statuses
+            return state is not None and (not statuses or state.status in statuses)
 
         self.wait(reached, timeout, f"{key} to be {' or '.join(statuses)}")
         state = self.state(key)
@@ -247,7 +249,7 @@ class Loop:
             if time.monotonic() > deadline:
                 raise TimeoutError("the emulator and the service did not settle")
             self.gh.settle(timeout)
-            now = self.store.clock.now()
+            now = self.service.clock.now()
             busy = [
                 j
                 for j in self.store.jobs(limit=5000)

@@ -28,16 +28,16 @@ from bot.forge.auth import AppCredentials, app_jwt
 from bot.forge.github import ForgeSettings, GitHubForge
 from bot.forge.github_app import GitHubApp
 from bot.forge.port import AppPort, Forge
-from bot.service.budget import store_write_budgets
 from bot.pipeline.evolve import CheckOptions, EvolvePrOptions
 from bot.pipeline.fetch import GitTemplateFetcher
 from bot.pipeline.preflight import PreflightOptions
 from bot.pipeline.template_access import TemplateAccess
+from bot.service.budget import store_write_budgets
 from bot.service.handlers import JOBS, ROUTERS
-from bot.service.jobs import JobRouter
-from bot.service.rollouts import RolloutOptions, RolloutRuntime
 from bot.service.healing import Healer
+from bot.service.jobs import JobRouter
 from bot.service.metrics import ForgeStats, ServiceMetrics
+from bot.service.rollouts import RolloutOptions, RolloutRuntime
 from bot.service.router import Router
 from bot.service.settings import ServiceSettings
 from bot.service.web import WebDeps, create_app
@@ -90,7 +90,7 @@ class Service:
     router: Router
     metrics: ServiceMetrics
     clock: Clock
-    rollouts: RolloutRuntime
+    rollouts: RolloutRuntime | None
     jobs: JobRouter
     github: GitHubForge | None = None
 
@@ -132,7 +132,11 @@ class Service:
             router=build_router(),
             metrics=metrics,
             clock=clock,
-            rollouts=RolloutRuntime(rollouts or default_rollout_options(settings), clock),
+            rollouts=(
+                RolloutRuntime(rollouts or default_rollout_options(settings), clock)
+                if settings.rollouts
+                else None
+            ),
             jobs=build_job_router(),
             github=github,
         )
@@ -211,6 +215,8 @@ class Service:
     def reconcile_rollouts(self) -> list[str]:
         """Queue a reconcile of every rollout not finished (at start): a crash's undone work
         is finished, PRs whose deliveries never came are read back. The rollouts' keys."""
+        if self.rollouts is None:
+            return []
         keys = self.rollouts.reconcile_all(self.store)
         if keys:
             log.info("rollouts.reconcile_queued", rollouts=keys)

@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     lease_seconds: float = Field(default=300.0, ge=5.0)
     shutdown_grace: float = Field(default=20.0, ge=0.0)
     max_attempts: int = Field(default=5, ge=1, le=50)
+    # Whether the service runs rollouts (a release tag starts one); off: it only records.
+    rollouts: bool = True
 
     @field_validator("webhook_secret")
     @classmethod

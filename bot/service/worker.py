@@ -1,6 +1,7 @@
 """Workers: claim a job from the store, run the router's handlers for its delivery (or the job
-router's handler for other kinds: rollout steps, timers, commands), record the outcome. A crash loses nothing (the lease expires and another worker takes the job over); a
-failure is retried with backoff and, after the last attempt, left ``failed`` with its error.
+router's handler for other kinds: rollout steps, timers, commands), record the outcome. A
+crash loses nothing (the lease expires and another worker takes the job over); a failure is
+retried with backoff and, after the last attempt, left ``failed`` with its error.
 
 Stopping (SIGTERM) stops claiming; a job in hand finishes within the grace period or is
 released back to the queue, its attempt not counted.

@@ -38,7 +38,8 @@ def test_installation_discovers_consumers_and_a_merged_pr_is_recorded(
     tmp_path: Path, db_url: str, template_src: Path
 ) -> None:
     with running_emulator(fleet_seed(template_src, private_key_pem()), tmp_path / "gh") as gh:
-        settings = emulator_settings(gh, db_url, tmp_path / "state")
+        # Rollouts off: this test opens the evolution PR itself (a rollout would open its own).
+        settings = emulator_settings(gh, db_url, tmp_path / "state", rollouts=False)
         with running_service(settings, workers=2) as svc:
             gh.set_webhook(svc.webhook_url, secret=settings.secret())
 
@@ -88,7 +89,10 @@ def test_installation_discovers_consumers_and_a_merged_pr_is_recorded(
         replay = [d for d in deliveries for _ in range(3)]
         random.Random(3).shuffle(replay)
         other = emulator_settings(
-            gh, f"sqlite:///{tmp_path / 'replay' / 'evobot.db'}", tmp_path / "replay"
+            gh,
+            f"sqlite:///{tmp_path / 'replay' / 'evobot.db'}",
+            tmp_path / "replay",
+            rollouts=False,
         )
         with running_service(other, workers=2) as svc:
             answers = [svc.post(d.headers, d.body).status_code for d in replay]

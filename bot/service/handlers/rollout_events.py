@@ -109,15 +109,24 @@ def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> l
         return []
     forge, now = ctx.forge, ctx.clock.now()
     pull = forge.get_pull(repo, number)
-    if not pull.head_ref.startswith(EVOLUTION_PREFIX) or not pull.head_ref.endswith(f"/{state.version}"):
+    if not pull.head_ref.startswith(EVOLUTION_PREFIX) or not pull.head_ref.endswith(
+        f"/{state.version}"
+    ):
         return []
     events: list[Event] = []
     if consumer.status == "opening" and pull.state == "open":
         # The job that opened it died before recording it: the PR is the proof.
         events.append(PrOpened(repo=repo, number=number, at=now))
     if pull.merged and pull.merge_commit_sha:
-        events.append(PrMerged(repo=repo, number=number, merge_commit=pull.merge_commit_sha, at=now))
+        events.append(
+            PrMerged(repo=repo, number=number, merge_commit=pull.merge_commit_sha, at=now)
+        )
         merged = forge.commit_state(repo, pull.merge_commit_sha, branch=pull.base_ref)
+        # Nothing reported on the merge commit yet: if the PR's head had checks, CI has not
+        # started on the merge — wait for it rather than call an empty result green.
+        unreported = merged.state != "pending" and not merged.checks and not merged.required
+        if unreported and forge.commit_state(repo, pull.head_sha, branch=pull.base_ref).checks:
+            return events
         if merged.state != "pending":
             events.append(
                 PostMergeChecks(
