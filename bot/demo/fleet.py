@@ -3,7 +3,8 @@
 ring), the edits each team made afterwards, and template v1.1.0 — request ids in headers and
 logs, the same release the local walk-through evolves.
 
-Everything here is data for the emulator's seed and its handle; nothing starts a server.
+Data for the emulator's seed, and the two pushes made through its handle once it runs: the
+teams' edits (`edit_consumers`) and the release (`release`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bot.demo.steps import (
     DemoError,
     template_v1_1_edits,
 )
+from bot.emulator.testing import EmulatorHandle
 from bot.tree import read_tree
 
 __all__ = [
@@ -28,13 +30,15 @@ __all__ = [
     "MAINTAINER",
     "ORG",
     "RELEASE",
+    "ROLLOUT_POLICY",
     "TEMPLATE_REPO",
     "ConsumerSpec",
     "Fleet",
     "LocalEdit",
-    "ROLLOUT_POLICY",
+    "edit_consumers",
     "edited_files",
     "make_fleet",
+    "release",
     "release_files",
 ]
 
@@ -264,3 +268,32 @@ def release_files(read: Callable[[str], str | None]) -> dict[str, str | bytes | 
     for rel, f in read_tree(TEMPLATE_V1_1_FILES).items():
         files[rel] = f.data
     return files
+
+
+def _reader(gh: EmulatorHandle, repo: str) -> Callable[[str], str | None]:
+    def read(path: str) -> str | None:
+        data = gh.read_file(repo, "main", path)
+        return data.decode("utf-8") if data is not None else None
+
+    return read
+
+
+def edit_consumers(gh: EmulatorHandle, fleet: Fleet) -> None:
+    """Each team's local edit, committed on its default branch by the maintainer."""
+    for spec in fleet.consumers:
+        files = edited_files(spec.edit, _reader(gh, spec.repo), spec.repo)
+        gh.push_commit(spec.repo, "main", files, spec.edit.message, author=MAINTAINER)
+
+
+def release(gh: EmulatorHandle, fleet: Fleet) -> str:
+    """The platform engineer commits v1.1.0 to the template and pushes its tag; the key of the
+    rollout the service should begin."""
+    sha = gh.push_commit(
+        fleet.template_repo,
+        "main",
+        release_files(_reader(gh, fleet.template_repo)),
+        "Request ids: header in and out, on every log line",
+        author=PLATFORM,
+    )
+    gh.emulator.move_ref(fleet.template_repo, f"refs/tags/{RELEASE}", sha, pusher=PLATFORM)
+    return f"{fleet.template_repo}@{RELEASE}"

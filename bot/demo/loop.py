@@ -11,6 +11,7 @@ the service and yields what the demo reads (its URL and store). `bot/cli/demo.py
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -19,16 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.clock import Clock
-from bot.demo.fleet import (
-    MAINTAINER,
-    ORG,
-    PLATFORM,
-    RELEASE,
-    Fleet,
-    edited_files,
-    make_fleet,
-    release_files,
-)
+from bot.demo.fleet import ORG, PLATFORM, RELEASE, Fleet, edit_consumers, make_fleet, release
 from bot.demo.maintainer import Maintainer
 from bot.demo.steps import DemoError
 from bot.demo.summary import Summary, summarise
@@ -47,7 +39,6 @@ __all__ = [
 ]
 
 DEFAULT_REPOS = 12
-WEBHOOK_SECRET = "evobot-demo-webhook-secret"
 FINISHED = frozenset({"completed", "rolled-back", "superseded", "preflight-failed"})
 
 
@@ -124,33 +115,6 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def _edit_consumers(gh: EmulatorHandle, fleet: Fleet) -> None:
-    for spec in fleet.consumers:
-
-        def read(path: str, repo: str = spec.repo) -> str | None:
-            data = gh.read_file(repo, "main", path)
-            return data.decode("utf-8") if data is not None else None
-
-        files = edited_files(spec.edit, read, spec.repo)
-        gh.push_commit(spec.repo, "main", files, spec.edit.message, author=MAINTAINER)
-
-
-def _release(gh: EmulatorHandle, fleet: Fleet) -> str:
-    def read(path: str) -> str | None:
-        data = gh.read_file(fleet.template_repo, "main", path)
-        return data.decode("utf-8") if data is not None else None
-
-    sha = gh.push_commit(
-        fleet.template_repo,
-        "main",
-        release_files(read),
-        "Request ids: header in and out, on every log line",
-        author=PLATFORM,
-    )
-    gh.emulator.move_ref(fleet.template_repo, f"refs/tags/{RELEASE}", sha, pusher=PLATFORM)
-    return f"{fleet.template_repo}@{RELEASE}"
-
-
 @contextmanager
 def running_loop(
     work_dir: Path,
@@ -164,6 +128,7 @@ def running_loop(
     fleet = make_fleet(options.repos)
     clock = EmulatorClock(speed=options.speed)
     story: list[str] = []
+    webhook_secret = secrets.token_hex(16)  # a fresh one each run, known to both sides only
 
     def note(text: str) -> None:
         story.append(text)
@@ -175,14 +140,14 @@ def running_loop(
             api_url=gh.api_url,
             app_id=gh.app_id,
             private_key_pem=gh.private_key_pem,
-            webhook_secret=WEBHOOK_SECRET,
+            webhook_secret=webhook_secret,
             state_dir=work_dir / "service",
             clock=clock,
         )
         with start_service(inputs) as service:
-            gh.set_webhook(f"{service.url}/webhook", secret=WEBHOOK_SECRET)
+            gh.set_webhook(f"{service.url}/webhook", secret=webhook_secret)
             note(f"service: {service.url} (state in {inputs.state_dir})")
-            _edit_consumers(gh, fleet)
+            edit_consumers(gh, fleet)
             note("teams: local edits committed (routes, on-call notes, dependencies, changelog)")
             gh.settle()
             gh.install(ORG)
@@ -192,7 +157,7 @@ def running_loop(
                 "the service to discover the consumers",
             )
             note(f"App installed on {ORG}: the service found {len(fleet.consumers)} consumers")
-            key = _release(gh, fleet)
+            key = release(gh, fleet)
             note(f"@{PLATFORM} tagged {RELEASE}: request ids in headers and logs")
             store = service.store
 

@@ -116,9 +116,7 @@ def summarise(
         and bool(reverts)
         and halted
         and resumed
-        and all(
-            c["pr_state"] == "merged" for w in waves for c in w["consumers"]
-        )
+        and all(c["pr_state"] == "merged" for w in waves for c in w["consumers"])
         if maintainer.break_one
         else stopped is None and status == "completed"
     )
@@ -136,8 +134,11 @@ def summarise(
         "halted": halted,
         "resumed": resumed,
         "resumed_by": (
-            {"user": maintainer.login, "repo": maintainer.resumed_on[0],
-             "number": maintainer.resumed_on[1]}
+            {
+                "user": maintainer.login,
+                "repo": maintainer.resumed_on[0],
+                "number": maintainer.resumed_on[1],
+            }
             if maintainer.resumed_on
             else None
         ),
