@@ -91,7 +91,11 @@ def test_every_verb_gets_one_reply_and_an_audit_entry(tmp_path: Path) -> None:
         ]
         assert len(audit) == len(said)
         entries = sorted(r.change for r in audit)
-        assert sorted(
-            f"@{user} `{body}`: " + ("refused" if user == "bob" else reply.splitlines()[0][:200])
-            for user, body, _n, reply in said
-        ) == entries
+        assert (
+            sorted(
+                f"@{user} `{body}`: "
+                + ("refused" if user == "bob" else reply.splitlines()[0][:200])
+                for user, body, _n, reply in said
+            )
+            == entries
+        )
