@@ -30,7 +30,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 demo: $(STAMP)
-	$(BIN)/python -m bot.demo
+	$(BIN)/evobot demo
 
 bench: $(STAMP)
 	$(BIN)/python bench/update_vs_copier.py
