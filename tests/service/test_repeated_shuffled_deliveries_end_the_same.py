@@ -52,7 +52,11 @@ def run(tmp_path: Path, *, relay: bool) -> dict[str, Any]:
                 for p in evolution_pulls(loop.gh, repo)
             ),
             "markers": markers(loop.gh, repos),
-            "changes": Counter(t.change for t in loop.store.rollout_transitions(key)),
+            # Each recorded change, counted once: which transition carries "wave 1 passed"
+            # depends on which of two merges is observed last, not on how often it happened.
+            "changes": Counter(
+                part for t in loop.store.rollout_transitions(key) for part in t.change.split("; ")
+            ),
         }
 
 
