@@ -27,6 +27,7 @@ import structlog
 from bot.clock import Clock
 from bot.errors import EvobotError, ForgeError
 from bot.forge.port import Forge
+from bot.pipeline.dashboard_issue import refresh_dashboards
 from bot.pipeline.evolve import EvolvePrOptions, evolve_pr
 from bot.pipeline.fetch import TemplateFetcher
 from bot.pipeline.markers import comment_marker, has_marker
@@ -64,6 +65,7 @@ __all__ = [
     "begin_rollout",
     "carry_out",
     "comment_once",
+    "commit_comment_once",
     "event_detail",
     "preflight_entity",
     "reconcile",
@@ -173,10 +175,16 @@ def begin_rollout(
     )
     store.create_rollout(state, cause=cause)
     if queue:
-        return AdvanceResult(key, state, changes=[f"queued behind {running[0].key}"])
-    for other in running:
-        advance(ctx, other.key, Supersede(by_version=plan.version, at=ctx.clock.now()), cause=cause)
-    return advance(ctx, key, Start(at=ctx.clock.now()), cause=cause, event_key=f"start:{key}")
+        result = AdvanceResult(key, state, changes=[f"queued behind {running[0].key}"])
+    else:
+        for other in running:
+            advance(
+                ctx, other.key, Supersede(by_version=plan.version, at=ctx.clock.now()), cause=cause
+            )
+        result = advance(ctx, key, Start(at=ctx.clock.now()), cause=cause, event_key=f"start:{key}")
+    # Every consumer has a new pending evolution (advance refreshed those that moved on).
+    refresh_dashboards(ctx.forge, store, [c.repo for c in state.consumers])
+    return result
 
 
 # --- applying events --------------------------------------------------------------------------
@@ -237,6 +245,7 @@ def advance(
     result = AdvanceResult(key)
     pending: deque[tuple[Event, str, str | None]] = deque([(event, cause, event_key)])
     first = True
+    before = _statuses(ctx.store.rollout(key))
     while pending:
         current, why, ekey = pending.popleft()
         state, effects, change, refused, duplicate = _apply(ctx, key, current, why, ekey)
@@ -250,7 +259,21 @@ def advance(
                 pending.append((follow, f"effect:{type(effect).__name__}", None))
     if result.state is not None and result.state.status in TERMINAL:
         _start_next_queued(ctx, result)
+    if result.changes and result.state is not None:
+        after = _statuses_of(result.state)
+        moved = [repo for repo, status in after.items() if before.get(repo) != status]
+        refresh_dashboards(ctx.forge, ctx.store, moved)
     return result
+
+
+def _statuses_of(state: RolloutState) -> dict[str, tuple[str, bool]]:
+    return {c.repo: (c.status, c.paused) for c in state.consumers}
+
+
+def _statuses(stored: StoredRollout | None) -> dict[str, tuple[str, bool]]:
+    """Each consumer's status and paused flag: the dashboard issues of those that change (and
+    only those) are refreshed after an `advance`."""
+    return {} if stored is None else _statuses_of(stored.state)
 
 
 def carry_out(ctx: RolloutContext, key: str, effect: OpenPr, *, cause: str) -> AdvanceResult:
@@ -385,6 +408,14 @@ def comment_once(forge: Forge, repo: str, number: int, kind: str, key: str, body
     return True
 
 
+def commit_comment_once(forge: Forge, repo: str, sha: str, marker: str, body: str) -> bool:
+    """Comment ``body`` on commit ``sha`` unless a comment with ``marker`` is there."""
+    if any(has_marker(c.body, marker) for c in forge.list_commit_comments(repo, sha)):
+        return False
+    forge.create_commit_comment(repo, sha, f"{body}\n\n{marker}")
+    return True
+
+
 def _report_preflight(
     ctx: RolloutContext,
     state: RolloutState,
@@ -400,7 +431,7 @@ def _report_preflight(
         context=PREFLIGHT_CONTEXT,
         description=effect.summary,
     )
-    if state.release_issue is not None and not effect.passed:
+    if not effect.passed:
         lines = [f"evobot: the {effect.summary}.", ""]
         if report is not None:
             lines += [
@@ -413,18 +444,30 @@ def _report_preflight(
                     f"+{c.lines_added} -{c.lines_removed} | {c.error or ''} |"
                 )
             lines.append("")
-        lines.append(
-            "No PR was opened. Fix the template and tag a new release, or comment "
-            "`/evobot resume --rollout` to start anyway."
-        )
-        comment_once(
-            ctx.forge,
-            state.template_repo,
-            state.release_issue,
-            "preflight",
-            state.version,
-            "\n".join(lines),
-        )
+        if state.release_issue is not None:
+            lines.append(
+                "No PR was opened. Fix the template and tag a new release, or comment "
+                "`/evobot resume --rollout` to start anyway."
+            )
+            comment_once(
+                ctx.forge,
+                state.template_repo,
+                state.release_issue,
+                "preflight",
+                state.version,
+                "\n".join(lines),
+            )
+        else:
+            # No issue or PR made this release (a tag push): the report goes on the tag's
+            # commit, where GitHub shows it beside the failing status.
+            lines.append("No PR was opened. Fix the template and tag a new release.")
+            commit_comment_once(
+                ctx.forge,
+                state.template_repo,
+                state.tag_sha,
+                comment_marker("preflight", state.version),
+                "\n".join(lines),
+            )
 
 
 def _open_pr(
