@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.consumer import AutoMergeSettings
 from bot.rollout.state import ACTIVE
 
-__all__ = ["MergeDecision", "MergeFacts", "decide_auto_merge"]
+__all__ = ["MergeDecision", "MergeFacts", "decide_auto_merge", "merge_blocker"]
 
 
 @dataclass(frozen=True)
@@ -39,24 +39,32 @@ class MergeDecision:
     reason: str
 
 
+def merge_blocker(facts: MergeFacts) -> str | None:
+    """Why the PR cannot be merged now whatever the consumer's settings say; None if it can."""
+    if not facts.pr_open:
+        return "the PR is not open"
+    if facts.rollout_status not in ACTIVE:
+        return f"the rollout is {facts.rollout_status}"
+    if facts.paused:
+        return "the consumer is paused"
+    if facts.consumer_status != "open":
+        return f"the consumer is {facts.consumer_status}"
+    if facts.checks_passed is not True:
+        return "the checks are not green"
+    if facts.mergeable is None:
+        return "GitHub has not computed whether it merges yet"
+    if not facts.mergeable:
+        return "it does not merge without conflicts"
+    return None
+
+
 def decide_auto_merge(settings: AutoMergeSettings | None, facts: MergeFacts) -> MergeDecision:
     """Merge only when every condition holds; otherwise the first one that does not, as text."""
     if settings is None or not settings.enabled:
         return MergeDecision(False, "auto-merge is off (.evobot.yml pr.auto_merge.enabled)")
-    if not facts.pr_open:
-        return MergeDecision(False, "the PR is not open")
-    if facts.rollout_status not in ACTIVE:
-        return MergeDecision(False, f"the rollout is {facts.rollout_status}")
-    if facts.paused:
-        return MergeDecision(False, "the consumer is paused")
-    if facts.consumer_status != "open":
-        return MergeDecision(False, f"the consumer is {facts.consumer_status}")
-    if facts.checks_passed is not True:
-        return MergeDecision(False, "the checks are not green")
-    if facts.mergeable is None:
-        return MergeDecision(False, "GitHub has not computed whether it merges yet")
-    if not facts.mergeable:
-        return MergeDecision(False, "it does not merge without conflicts")
+    blocker = merge_blocker(facts)
+    if blocker is not None:
+        return MergeDecision(False, blocker)
     limit = settings.churn_limit
     if facts.churn > limit:
         return MergeDecision(
