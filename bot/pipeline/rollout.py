@@ -52,7 +52,7 @@ from bot.rollout.events import (
     Supersede,
     Wake,
 )
-from bot.rollout.flood import admit_pr
+from bot.rollout.flood import Admission, admit_pr
 from bot.rollout.state import TERMINAL
 from bot.store import RolloutConflictError, Store, StoredRollout, StoreError
 
@@ -67,6 +67,7 @@ __all__ = [
     "comment_once",
     "commit_comment_once",
     "event_detail",
+    "flood_admission",
     "preflight_entity",
     "reconcile",
 ]
@@ -470,19 +471,26 @@ def _report_preflight(
             )
 
 
+def flood_admission(ctx: RolloutContext, repo: str) -> Admission:
+    """Whether one more evolution PR may open on ``repo`` now, under the flood caps of its
+    installation (the stored evolution PRs of every consumer of that installation)."""
+    store = ctx.store
+    installations = {c.repo: c.installation_id for c in store.consumers()}
+    installation = installations.get(repo)
+    same = [p for p in store.evolution_prs() if installations.get(p.repo) == installation]
+    return admit_pr(
+        ctx.policy.flood,
+        open_prs=sum(1 for p in same if p.state == "open"),
+        opened_at=[p.created_at for p in same],
+        now=ctx.clock.now(),
+    )
+
+
 def _open_pr(
     ctx: RolloutContext, state: RolloutState, effect: OpenPr, result: AdvanceResult
 ) -> Sequence[Event]:
     store, now = ctx.store, ctx.clock.now()
-    installations = {c.repo: c.installation_id for c in store.consumers()}
-    installation = installations.get(effect.repo)
-    same = [p for p in store.evolution_prs() if installations.get(p.repo) == installation]
-    admission = admit_pr(
-        ctx.policy.flood,
-        open_prs=sum(1 for p in same if p.state == "open"),
-        opened_at=[p.created_at for p in same],
-        now=now,
-    )
+    admission = flood_admission(ctx, effect.repo)
     if not admission.allowed:
         assert admission.retry_at is not None and admission.reason is not None
         result.deferred.append(Deferred(effect.repo, admission.retry_at, admission.reason))
