@@ -40,8 +40,9 @@ def test_pending_then_skipped_in_one_issue_per_repository(tmp_path: Path) -> Non
 
         (edited,) = dashboard_issues(loop.gh, canary)
         assert edited["number"] == first["number"]
-        assert f"## Skipped\n\n- `acme/tpl` v1.1.0: skipped (#{pull['number']} closed)\n" in (
-            edited["body"]
+        assert (
+            f"## Skipped\n\n- `acme/tpl` v1.1.0: skipped (#{pull['number']} closed)\n"
+            in (edited["body"])
         )
         (now,) = dashboard_issues(loop.gh, later)
         assert now["number"] == issue["number"] and "## Pending\n\nNone." in now["body"]
