@@ -18,7 +18,7 @@ from bot.rollout.automerge import MergeFacts, decide_auto_merge, merge_blocker
 from bot.rollout.state import RolloutState
 from bot.store import Store
 
-__all__ = ["AutoMergeOutcome", "auto_merge_settings", "auto_merge_pr"]
+__all__ = ["AutoMergeOutcome", "auto_merge_pr", "auto_merge_settings"]
 
 log = structlog.get_logger(__name__)
 

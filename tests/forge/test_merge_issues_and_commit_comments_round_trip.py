@@ -11,7 +11,7 @@ from forge_helpers import emulated, open_pr
 
 
 def test_merge_only_the_checked_head_and_say_when_github_refuses(tmp_path: Path) -> None:
-    with emulated(tmp_path / "emu") as (emu, forge):
+    with emulated(tmp_path / "emu") as (_emu, forge):
         opened = open_pr(forge, tmp_path, vcs_ref="v2")
         assert opened.number is not None
         pull = forge.get_pull("acme/svc1", opened.number)
