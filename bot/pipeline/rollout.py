@@ -52,6 +52,7 @@ from bot.rollout.events import (
     Supersede,
     Wake,
 )
+from bot.rollout.dashboard_issue import dashboards_changed
 from bot.rollout.flood import Admission, admit_pr
 from bot.rollout.state import TERMINAL
 from bot.store import RolloutConflictError, Store, StoredRollout, StoreError
@@ -246,7 +247,8 @@ def advance(
     result = AdvanceResult(key)
     pending: deque[tuple[Event, str, str | None]] = deque([(event, cause, event_key)])
     first = True
-    before = _statuses(ctx.store.rollout(key))
+    stored_before = ctx.store.rollout(key)
+    before = stored_before.state if stored_before is not None else None
     while pending:
         current, why, ekey = pending.popleft()
         state, effects, change, refused, duplicate = _apply(ctx, key, current, why, ekey)
@@ -261,20 +263,8 @@ def advance(
     if result.state is not None and result.state.status in TERMINAL:
         _start_next_queued(ctx, result)
     if result.changes and result.state is not None:
-        after = _statuses_of(result.state)
-        moved = [repo for repo, status in after.items() if before.get(repo) != status]
-        refresh_dashboards(ctx.forge, ctx.store, moved)
+        refresh_dashboards(ctx.forge, ctx.store, dashboards_changed(before, result.state))
     return result
-
-
-def _statuses_of(state: RolloutState) -> dict[str, tuple[str, bool]]:
-    return {c.repo: (c.status, c.paused) for c in state.consumers}
-
-
-def _statuses(stored: StoredRollout | None) -> dict[str, tuple[str, bool]]:
-    """Each consumer's status and paused flag: the dashboard issues of those that change (and
-    only those) are refreshed after an `advance`."""
-    return {} if stored is None else _statuses_of(stored.state)
 
 
 def carry_out(ctx: RolloutContext, key: str, effect: OpenPr, *, cause: str) -> AdvanceResult:

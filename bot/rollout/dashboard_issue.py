@@ -19,6 +19,7 @@ __all__ = [
     "DashboardEntry",
     "dashboard_body",
     "dashboard_entries",
+    "dashboards_changed",
 ]
 
 DASHBOARD_TITLE = "evobot: template evolutions"
@@ -39,7 +40,6 @@ class DashboardEntry:
     template: str
     version: str
     wave: int
-    rollout_status: str
     paused: bool = False
     number: int | None = None
     revert_number: int | None = None
@@ -67,7 +67,6 @@ def dashboard_entries(repo: str, rollouts: Iterable[RolloutState]) -> list[Dashb
                 template=state.template,
                 version=state.version,
                 wave=consumer.wave,
-                rollout_status=state.status,
                 paused=consumer.paused,
                 number=consumer.number,
                 revert_number=consumer.revert_number,
@@ -77,13 +76,25 @@ def dashboard_entries(repo: str, rollouts: Iterable[RolloutState]) -> list[Dashb
     return sorted(entries, key=lambda e: (e.template, e.version, e.section))
 
 
+def dashboards_changed(before: RolloutState | None, after: RolloutState) -> list[str]:
+    """The consumers of ``after`` whose entries from this rollout differ from ``before``'s: the
+    only dashboard issues a step of this rollout can change (a PR merging or a wave baking
+    changes none, so costs no request)."""
+    return [
+        c.repo
+        for c in after.consumers
+        if before is None
+        or dashboard_entries(c.repo, [before]) != dashboard_entries(c.repo, [after])
+    ]
+
+
 def _line(entry: DashboardEntry) -> str:
     name = f"`{entry.template}` {entry.version}"
     match entry.section:
         case "pending":
             wave = "canary wave" if entry.wave == 0 else f"wave {entry.wave}"
             paused = ", paused for this repository" if entry.paused else ""
-            return f"- {name}: {wave}, rollout {entry.rollout_status}{paused}"
+            return f"- {name}: waits for the {wave}{paused}"
         case "blocked":
             return f"- {name}: {_one_line(entry.reason) or 'blocked'}"
         case "skipped":

@@ -7,6 +7,7 @@ no issue at all. The body itself is a pure function of the stored rollouts."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -21,6 +22,7 @@ from bot.rollout.dashboard_issue import (
     DASHBOARD_TITLE,
     dashboard_body,
     dashboard_entries,
+    dashboards_changed,
 )
 from bot.rollout.events import Skip
 from bot.tree import File
@@ -44,7 +46,7 @@ def test_one_issue_lists_pending_then_skipped_and_is_edited_in_place(tmp_path: P
 
     (issue,) = fleet.forge.repos["acme/b"].issues.values()
     assert issue.title == DASHBOARD_TITLE and DASHBOARD_MARKER in issue.body
-    assert re.search(r"## Pending\n\n- `svc` v2: wave \d, rollout wave-open\n", issue.body)
+    assert re.search(r"## Pending\n\n- `svc` v2: waits for the wave \d\n", issue.body)
     assert "## Skipped\n\nNone." in issue.body
     # Not opted in: no issue, and nothing asked of the issues API.
     assert fleet.forge.repos["acme/a"].issues == {}
@@ -87,3 +89,21 @@ def test_the_body_lists_each_kind_in_a_stable_order() -> None:
     assert "## Reverted\n\n- `svc` v3: #4 reverted by #9\n" in body
     assert "## Pending\n\nNone." in body  # v1's rollout is over: it will never open
     assert body.endswith(DASHBOARD_MARKER + "\n")
+
+
+def test_only_steps_that_change_a_listed_evolution_touch_that_dashboard() -> None:
+    plan = plan_rollout(
+        "svc", "v2", [Member("acme/x", "canary"), Member("acme/y", None)], RolloutPolicy()
+    )
+    opened = new_rollout(plan, bake_seconds=0, status="wave-open").with_consumer(
+        "acme/x", status="open", number=3
+    )
+    merged = opened.with_consumer("acme/x", status="merged", merge_commit="m" * 40)
+    assert dashboards_changed(opened, merged) == []  # a merge lists nothing new
+    baking = replace(merged, status="wave-baking")
+    assert dashboards_changed(merged, baking) == []  # nor does a wave baking
+    assert dashboards_changed(baking, baking.with_consumer("acme/y", status="skipped")) == [
+        "acme/y"
+    ]
+    assert dashboards_changed(baking, replace(baking, status="superseded")) == ["acme/y"]
+    assert dashboards_changed(None, opened) == ["acme/x", "acme/y"]

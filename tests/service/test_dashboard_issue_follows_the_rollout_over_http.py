@@ -25,7 +25,7 @@ def test_pending_then_skipped_in_one_issue_per_repository(tmp_path: Path) -> Non
 
         (issue,) = dashboard_issues(loop.gh, later)
         assert issue["title"] == DASHBOARD_TITLE and issue["user"] == loop.gh.bot_login
-        assert "## Pending\n\n- `acme/tpl` v1.1.0: wave 1, rollout wave-open\n" in issue["body"]
+        assert "## Pending\n\n- `acme/tpl` v1.1.0: waits for the wave 1\n" in issue["body"]
         (first,) = dashboard_issues(loop.gh, canary)
         assert "## Pending\n\nNone." in first["body"]  # its PR is open: nothing pending
 
