@@ -34,6 +34,7 @@ from bot.pipeline.markers import comment_marker, has_marker
 from bot.pipeline.preflight import PreflightOptions, PreflightReport, preflight
 from bot.pipeline.revert import RevertPrOptions, revert_pr
 from bot.rollout import Plan, RolloutPolicy, RolloutState, new_rollout, transition
+from bot.rollout.dashboard_issue import dashboards_changed
 from bot.rollout.events import (
     ClosePr,
     Effect,
@@ -52,7 +53,6 @@ from bot.rollout.events import (
     Supersede,
     Wake,
 )
-from bot.rollout.dashboard_issue import dashboards_changed
 from bot.rollout.flood import Admission, admit_pr
 from bot.rollout.state import TERMINAL
 from bot.store import RolloutConflictError, Store, StoredRollout, StoreError
