@@ -20,6 +20,8 @@ from bot.tree import NotRegularFileError, git_dir_rule, read_regular_file
 
 __all__ = [
     "CONFIG_NAME",
+    "DEFAULT_MAX_CHURN_LINES",
+    "AutoMergeSettings",
     "ConsumerConfig",
     "PrSettings",
     "RolloutSettings",
@@ -76,13 +78,31 @@ def _label_name(name: str) -> str:
     return name
 
 
+DEFAULT_MAX_CHURN_LINES = 200
+
+
+class AutoMergeSettings(_Model):
+    """Opt-in: the bot merges its own evolution PR once its checks are green, GitHub says it
+    merges without conflict, and it changes at most ``max_churn_lines`` lines (added + removed;
+    unset: 200)."""
+
+    enabled: bool = False
+    max_churn_lines: int | None = Field(default=None, ge=0)
+
+    @property
+    def churn_limit(self) -> int:
+        return DEFAULT_MAX_CHURN_LINES if self.max_churn_lines is None else self.max_churn_lines
+
+
 class PrSettings(_Model):
-    """How the bot's PRs on this consumer look. ``labels`` cost one more content-creating
-    request per PR, so there are none unless listed (the bot finds its PRs by branch)."""
+    """How the bot's PRs on this consumer look and whether it may merge them. ``labels`` cost
+    one more content-creating request per PR, so there are none unless listed (the bot finds
+    its PRs by branch)."""
 
     labels: list[Annotated[str, AfterValidator(_label_name)]] = Field(
         default_factory=list, max_length=20
     )
+    auto_merge: AutoMergeSettings | None = None
 
 
 def _protect_glob(pattern: str) -> str:
@@ -115,7 +135,13 @@ class ConsumerConfig(_Model):
     checks: dict[str, Any] | None = Field(
         default=None, description="check policy overrides; validated by bot.checks.policy"
     )
-    pr: PrSettings | None = Field(default=None, description="labels for the bot's PRs")
+    pr: PrSettings | None = Field(
+        default=None, description="labels for the bot's PRs, and whether it may merge them"
+    )
+    dashboard_issue: bool | None = Field(
+        default=None,
+        description="opt-in: one issue listing pending, blocked, skipped and reverted evolutions",
+    )
 
 
 def pydantic_error_text(exc: ValidationError, source: str) -> str:

@@ -331,6 +331,60 @@ def post_issue(request: Request, owner: str, repo: str, body: JsonBody) -> JSONR
     return respond(issue_json(emu, full_name, issue["number"]), status=201)
 
 
+@router.get("/repos/{owner}/{repo}/issues")
+def list_issues(request: Request, owner: str, repo: str) -> JSONResponse:
+    """Issues and PRs (as GitHub lists them: PRs carry ``pull_request``), newest first;
+    ``state`` (open, closed, all) and ``creator`` filter."""
+    full_name = read_repo(request, owner, repo)
+    emu = emulator(request)
+    state = request.query_params.get("state", "open")
+    if state not in ("open", "closed", "all"):
+        raise validation_failed("Issue", "state", "invalid", value=state)
+    creator = request.query_params.get("creator")
+    issues = [i for i in emu.store.data.setdefault("issues", {}).values() if i["repo"] == full_name]
+    items = [
+        (item["number"], item["state"], item["user"])
+        for item in [*issues, *emu.pulls(full_name).values()]
+    ]
+    numbers = sorted(
+        (
+            number
+            for number, item_state, user in items
+            if (state == "all" or item_state == state)
+            and (creator is None or str(user).lower() == creator.lower())
+        ),
+        reverse=True,
+    )
+    return paged(request, [issue_json(emu, full_name, n) for n in numbers])
+
+
+@router.patch("/repos/{owner}/{repo}/issues/{number}")
+def patch_issue(
+    request: Request, owner: str, repo: str, number: int, body: JsonBody
+) -> JSONResponse:
+    """The title, body and state of an issue (a PR's are changed through ``pulls``)."""
+    full_name = write_repo(request, owner, repo)
+    emu = emulator(request)
+    if emu.pulls(full_name).get(str(number)) is not None:
+        raise ApiError(422, "Use the pulls API to change a pull request")
+    issue = _issue_or_pull(emu, full_name, number)
+    changes: J = {}
+    for name in ("title", "body"):
+        if name in body:
+            if not isinstance(body[name], str | None):
+                raise validation_failed("Issue", name, "invalid")
+            changes[name] = body[name]
+    if "state" in body:
+        if body["state"] not in ("open", "closed"):
+            raise validation_failed("Issue", "state", "invalid", value=body["state"])
+        changes["state"] = body["state"]
+        changes["closed_at"] = emu.clock.iso() if body["state"] == "closed" else None
+    with emu.lock:
+        issue.update(changes, updated_at=emu.clock.iso())
+    emu.store.dirty = True
+    return respond(issue_json(emu, full_name, number))
+
+
 @router.get("/repos/{owner}/{repo}/issues/{number}")
 def get_issue(request: Request, owner: str, repo: str, number: int) -> JSONResponse:
     full_name = read_repo(request, owner, repo)

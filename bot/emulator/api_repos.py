@@ -1,4 +1,5 @@
-"""Repository routes: repo, branches, commits, contents, tarball, compare, rules, permissions."""
+"""Repository routes: repo, branches, commits (and their comments), contents, tarball, compare,
+rules, permissions."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.emulator import shapes
-from bot.emulator._http import emulator, paged, read_repo, respond
-from bot.emulator.core import ApiError, Emulator, not_found, required_contexts
+from bot.emulator._http import JsonBody, auth_of, emulator, paged, read_repo, respond, write_repo
+from bot.emulator.core import (
+    ApiError,
+    Emulator,
+    not_found,
+    required_contexts,
+    validation_failed,
+)
 from bot.emulator.gitstore import GitRepo
 
 __all__ = ["diff_entries", "router"]
@@ -126,9 +133,75 @@ def get_branch_rules(request: Request, owner: str, repo: str, branch: str) -> JS
     return paged(request, rules)
 
 
+def _commit_comment_json(emu: Emulator, comment: J) -> J:
+    full_name, sha = comment["repo"], comment["commit_id"]
+    api_repo = f"{emu.api_url}/repos/{full_name}"
+    url = f"{api_repo}/comments/{comment['id']}"
+    return {
+        "html_url": f"{emu.base_url}/{full_name}/commit/{sha}#commitcomment-{comment['id']}",
+        "url": url,
+        "id": comment["id"],
+        "node_id": shapes.node_id("CommitComment", comment["id"]),
+        "body": comment["body"],
+        "path": None,
+        "position": None,
+        "line": None,
+        "commit_id": sha,
+        "user": shapes.user_json(emu, comment["user"]),
+        "created_at": comment["created_at"],
+        "updated_at": comment["updated_at"],
+        "author_association": emu.association(full_name, comment["user"]),
+        "reactions": shapes.reactions_rollup(
+            emu, f"{url}/reactions", f"commit-comment:{comment['id']}"
+        ),
+    }
+
+
+@router.get("/repos/{owner}/{repo}/commits/{sha}/comments")
+def list_commit_comments(request: Request, owner: str, repo: str, sha: str) -> JSONResponse:
+    full_name = read_repo(request, owner, repo)
+    emu = emulator(request)
+    commit = resolve_commit(emu, full_name, sha)
+    items = sorted(
+        (
+            c
+            for c in emu.store.data.setdefault("commit_comments", {}).values()
+            if c["repo"] == full_name and c["commit_id"] == commit
+        ),
+        key=lambda c: c["id"],
+    )
+    return paged(request, [_commit_comment_json(emu, c) for c in items])
+
+
+@router.post("/repos/{owner}/{repo}/commits/{sha}/comments")
+def post_commit_comment(
+    request: Request, owner: str, repo: str, sha: str, body: JsonBody
+) -> JSONResponse:
+    full_name = write_repo(request, owner, repo)
+    emu = emulator(request)
+    text = body.get("body")
+    if not isinstance(text, str) or not text:
+        raise validation_failed("CommitComment", "body", "missing_field")
+    commit = resolve_commit(emu, full_name, sha)
+    now = emu.clock.iso()
+    comment = {
+        "id": emu.store.next_id("comment"),
+        "repo": full_name,
+        "commit_id": commit,
+        "body": text,
+        "user": auth_of(request).actor(emu),
+        "created_at": now,
+        "updated_at": now,
+    }
+    with emu.lock:
+        emu.store.data.setdefault("commit_comments", {})[str(comment["id"])] = comment
+    emu.store.dirty = True
+    return respond(_commit_comment_json(emu, comment), status=201)
+
+
 @router.get("/repos/{owner}/{repo}/commits/{ref:path}")
 def get_commit(request: Request, owner: str, repo: str, ref: str) -> JSONResponse:
-    for suffix in ("/check-runs", "/check-suites", "/status", "/statuses"):
+    for suffix in ("/check-runs", "/check-suites", "/status", "/statuses", "/comments"):
         if ref.endswith(suffix):
             raise not_found()
     full_name = read_repo(request, owner, repo)

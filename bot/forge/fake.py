@@ -20,6 +20,7 @@ from bot.forge.port import (
     Comment,
     CommitInfo,
     CommitState,
+    Issue,
     PullRequest,
     RepoInfo,
     Snapshot,
@@ -52,6 +53,8 @@ class FakeRepo:
     required: tuple[str, ...] = ()
     checks: dict[str, list[CheckResult]] = field(default_factory=dict)
     statuses: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    commit_comments: dict[str, list[Comment]] = field(default_factory=dict)
+    issues: dict[int, Issue] = field(default_factory=dict)
 
 
 def _sha(*parts: object) -> str:
@@ -263,6 +266,7 @@ class RecordingForge:
             base,
             f"https://github.test/{repo}/pull/{number}",
             user_login=self.login,
+            mergeable=True,
         )
         r.pulls[number] = pull
         return pull
@@ -284,6 +288,14 @@ class RecordingForge:
             body=pull.body if body is None else body,
             state=pull.state if state is None else state,
         )
+
+    def merge_pull(self, repo: str, number: int, *, sha: str) -> str | None:
+        """Refused (None) like GitHub: a closed or conflicting PR, or a head that moved."""
+        r = self._record("merge_pull", repo, number, sha)
+        pull = r.pulls[number]
+        if pull.state != "open" or pull.mergeable is False or pull.head_sha != sha:
+            return None
+        return self.merge(repo, number)
 
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         r = self._record("add_labels", repo, number, tuple(labels))
@@ -321,6 +333,34 @@ class RecordingForge:
     def list_app_repositories(self) -> list[str]:
         self.calls.append(Call("list_app_repositories", ""))
         return sorted(self.repos)
+
+    def list_commit_comments(self, repo: str, sha: str) -> list[Comment]:
+        return list(self._record("list_commit_comments", repo, sha).commit_comments.get(sha, []))
+
+    def create_commit_comment(self, repo: str, sha: str, body: str) -> Comment:
+        r = self._record("create_commit_comment", repo, sha, body)
+        comment = Comment(self._next_id, body, self.login, f"https://github.test/{repo}/commit")
+        self._next_id += 1
+        r.commit_comments.setdefault(sha, []).append(comment)
+        return comment
+
+    def list_issues(self, repo: str, *, creator: str | None = None) -> list[Issue]:
+        r = self._record("list_issues", repo, creator)
+        return [i for i in r.issues.values() if creator is None or i.user_login == creator]
+
+    def create_issue(self, repo: str, *, title: str, body: str) -> Issue:
+        r = self._record("create_issue", repo, title, body)
+        number = self._next_id
+        self._next_id += 1
+        issue = Issue(
+            number, title, body, "open", f"https://github.test/{repo}/issues/{number}", self.login
+        )
+        r.issues[number] = issue
+        return issue
+
+    def update_issue(self, repo: str, number: int, *, body: str) -> None:
+        r = self._record("update_issue", repo, number, body)
+        r.issues[number] = replace(r.issues[number], body=body)
 
     def set_commit_status(
         self,

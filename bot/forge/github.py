@@ -32,6 +32,7 @@ from bot.forge.port import (
     Comment,
     CommitInfo,
     CommitState,
+    Issue,
     PullRequest,
     RepoInfo,
     Snapshot,
@@ -233,6 +234,9 @@ class GitHubForge(GitHubTransport):
             merge_commit_sha=data.get("merge_commit_sha"),
             labels=tuple(str(label["name"]) for label in data.get("labels") or []),
             user_login=(data.get("user") or {}).get("login"),
+            mergeable=data.get("mergeable"),
+            additions=int(data.get("additions") or 0),
+            deletions=int(data.get("deletions") or 0),
         )
 
     def _pages(self, repo: str, op: str, path: str, params: dict[str, Any]) -> list[Any]:
@@ -314,6 +318,28 @@ class GitHubForge(GitHubTransport):
                 body=fields,
                 idempotent=True,
             )
+
+    def merge_pull(self, repo: str, number: int, *, sha: str) -> str | None:
+        def recover() -> str | None:
+            pull = self.get_pull(repo, number)
+            return pull.merge_commit_sha if pull.merged and pull.head_sha == sha else None
+
+        try:
+            data = self._json(
+                repo,
+                f"merge pull request #{number}",
+                "PUT",
+                f"/pulls/{number}/merge",
+                body={"sha": sha, "merge_method": "merge"},
+                recover=recover,
+            )
+        except ForgeError as exc:
+            if exc.status in (405, 409):
+                return None
+            raise
+        if isinstance(data, str):
+            return data
+        return str(data["sha"]) if isinstance(data, Mapping) and data.get("merged") else None
 
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None:
         # Adding a label that is already there changes nothing: safe to repeat.
@@ -495,6 +521,75 @@ class GitHubForge(GitHubTransport):
                     break
                 page += 1
         return sorted(names)
+
+    def list_commit_comments(self, repo: str, sha: str) -> list[Comment]:
+        return [
+            self._comment(d)
+            for d in self._pages(
+                repo, f"list comments of commit {sha[:12]}", f"/commits/{sha}/comments", {}
+            )
+        ]
+
+    def create_commit_comment(self, repo: str, sha: str, body: str) -> Comment:
+        def recover() -> Comment | None:
+            for comment in reversed(self.list_commit_comments(repo, sha)):
+                if comment.body == body:
+                    return comment
+            return None
+
+        data = self._json(
+            repo,
+            f"comment on commit {sha[:12]}",
+            "POST",
+            f"/commits/{sha}/comments",
+            body={"body": body},
+            recover=recover,
+        )
+        return data if isinstance(data, Comment) else self._comment(data)
+
+    def _issue(self, data: Mapping[str, Any]) -> Issue:
+        return Issue(
+            number=int(data["number"]),
+            title=str(data.get("title") or ""),
+            body=str(data.get("body") or ""),
+            state="open" if data.get("state") == "open" else "closed",
+            html_url=str(data.get("html_url", "")),
+            user_login=(data.get("user") or {}).get("login"),
+        )
+
+    def list_issues(self, repo: str, *, creator: str | None = None) -> list[Issue]:
+        params: dict[str, Any] = {"state": "all"}
+        if creator:
+            params["creator"] = creator
+        found = self._pages(repo, f"list issues of {repo}", "/issues", params)
+        return [self._issue(d) for d in found if "pull_request" not in d]
+
+    def create_issue(self, repo: str, *, title: str, body: str) -> Issue:
+        def recover() -> Issue | None:
+            for issue in self.list_issues(repo):
+                if issue.title == title and issue.body == body:
+                    return issue
+            return None
+
+        data = self._json(
+            repo,
+            f"open issue {title!r}",
+            "POST",
+            "/issues",
+            body={"title": title, "body": body},
+            recover=recover,
+        )
+        return data if isinstance(data, Issue) else self._issue(data)
+
+    def update_issue(self, repo: str, number: int, *, body: str) -> None:
+        self._json(
+            repo,
+            f"update issue #{number}",
+            "PATCH",
+            f"/issues/{number}",
+            body={"body": body},
+            idempotent=True,
+        )
 
     def set_commit_status(
         self,

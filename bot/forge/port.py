@@ -24,6 +24,7 @@ __all__ = [
     "Forge",
     "HookDelivery",
     "InstallationInfo",
+    "Issue",
     "PullRequest",
     "RepoInfo",
     "Snapshot",
@@ -90,6 +91,21 @@ class PullRequest:
     merged: bool = False
     merge_commit_sha: str | None = None
     labels: tuple[str, ...] = ()
+    user_login: str | None = None
+    mergeable: bool | None = None
+    additions: int = 0
+    deletions: int = 0
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue (never a PR): what the per-repository dashboard issue needs."""
+
+    number: int
+    title: str
+    body: str
+    state: Literal["open", "closed"]
+    html_url: str
     user_login: str | None = None
 
 
@@ -229,6 +245,11 @@ class Forge(Protocol):
         state: Literal["open", "closed"] | None = None,
     ) -> None: ...
 
+    def merge_pull(self, repo: str, number: int, *, sha: str) -> str | None:
+        """``PUT pulls/{number}/merge`` of head ``sha`` exactly (a merge commit); the merge
+        commit's sha, or None when GitHub refuses (not mergeable: 405; head moved: 409)."""
+        ...
+
     def add_labels(self, repo: str, number: int, labels: Sequence[str]) -> None: ...
 
     def list_comments(self, repo: str, number: int) -> list[Comment]: ...
@@ -258,6 +279,28 @@ class Forge(Protocol):
         """Full names of every repository the App's installations can see, sorted:
         ``GET /app/installations`` then ``GET /installation/repositories`` per installation
         (every page of each). Plain-token credentials cannot list them: a ForgeError says so."""
+        ...
+
+    def list_commit_comments(self, repo: str, sha: str) -> list[Comment]:
+        """``GET commits/{sha}/comments``, every page."""
+        ...
+
+    def create_commit_comment(self, repo: str, sha: str, body: str) -> Comment:
+        """``POST commits/{sha}/comments``: a comment on the commit itself."""
+        ...
+
+    # --- the per-repository dashboard issue --------------------------------------------------
+
+    def list_issues(self, repo: str, *, creator: str | None = None) -> list[Issue]:
+        """``GET issues?state=all`` (every page, PRs left out), of ``creator`` when given."""
+        ...
+
+    def create_issue(self, repo: str, *, title: str, body: str) -> Issue:
+        """``POST issues``; never blindly retried (a lost answer is looked for by title)."""
+        ...
+
+    def update_issue(self, repo: str, number: int, *, body: str) -> None:
+        """``PATCH issues/{number}`` with a new body."""
         ...
 
     def set_commit_status(

@@ -27,12 +27,14 @@ import structlog
 from bot.clock import Clock
 from bot.errors import EvobotError, ForgeError
 from bot.forge.port import Forge
+from bot.pipeline.dashboard_issue import refresh_dashboards
 from bot.pipeline.evolve import EvolvePrOptions, evolve_pr
 from bot.pipeline.fetch import TemplateFetcher
 from bot.pipeline.markers import comment_marker, has_marker
 from bot.pipeline.preflight import PreflightOptions, PreflightReport, preflight
 from bot.pipeline.revert import RevertPrOptions, revert_pr
 from bot.rollout import Plan, RolloutPolicy, RolloutState, new_rollout, transition
+from bot.rollout.dashboard_issue import dashboards_changed
 from bot.rollout.events import (
     ClosePr,
     Effect,
@@ -51,7 +53,7 @@ from bot.rollout.events import (
     Supersede,
     Wake,
 )
-from bot.rollout.flood import admit_pr
+from bot.rollout.flood import Admission, admit_pr
 from bot.rollout.state import TERMINAL
 from bot.store import RolloutConflictError, Store, StoredRollout, StoreError
 
@@ -64,7 +66,9 @@ __all__ = [
     "begin_rollout",
     "carry_out",
     "comment_once",
+    "commit_comment_once",
     "event_detail",
+    "flood_admission",
     "preflight_entity",
     "reconcile",
 ]
@@ -173,10 +177,16 @@ def begin_rollout(
     )
     store.create_rollout(state, cause=cause)
     if queue:
-        return AdvanceResult(key, state, changes=[f"queued behind {running[0].key}"])
-    for other in running:
-        advance(ctx, other.key, Supersede(by_version=plan.version, at=ctx.clock.now()), cause=cause)
-    return advance(ctx, key, Start(at=ctx.clock.now()), cause=cause, event_key=f"start:{key}")
+        result = AdvanceResult(key, state, changes=[f"queued behind {running[0].key}"])
+    else:
+        for other in running:
+            advance(
+                ctx, other.key, Supersede(by_version=plan.version, at=ctx.clock.now()), cause=cause
+            )
+        result = advance(ctx, key, Start(at=ctx.clock.now()), cause=cause, event_key=f"start:{key}")
+    # Every consumer has a new pending evolution (advance refreshed those that moved on).
+    refresh_dashboards(ctx.forge, store, [c.repo for c in state.consumers])
+    return result
 
 
 # --- applying events --------------------------------------------------------------------------
@@ -237,6 +247,8 @@ def advance(
     result = AdvanceResult(key)
     pending: deque[tuple[Event, str, str | None]] = deque([(event, cause, event_key)])
     first = True
+    stored_before = ctx.store.rollout(key)
+    before = stored_before.state if stored_before is not None else None
     while pending:
         current, why, ekey = pending.popleft()
         state, effects, change, refused, duplicate = _apply(ctx, key, current, why, ekey)
@@ -250,6 +262,8 @@ def advance(
                 pending.append((follow, f"effect:{type(effect).__name__}", None))
     if result.state is not None and result.state.status in TERMINAL:
         _start_next_queued(ctx, result)
+    if result.changes and result.state is not None:
+        refresh_dashboards(ctx.forge, ctx.store, dashboards_changed(before, result.state))
     return result
 
 
@@ -385,6 +399,14 @@ def comment_once(forge: Forge, repo: str, number: int, kind: str, key: str, body
     return True
 
 
+def commit_comment_once(forge: Forge, repo: str, sha: str, marker: str, body: str) -> bool:
+    """Comment ``body`` on commit ``sha`` unless a comment with ``marker`` is there."""
+    if any(has_marker(c.body, marker) for c in forge.list_commit_comments(repo, sha)):
+        return False
+    forge.create_commit_comment(repo, sha, f"{body}\n\n{marker}")
+    return True
+
+
 def _report_preflight(
     ctx: RolloutContext,
     state: RolloutState,
@@ -400,7 +422,7 @@ def _report_preflight(
         context=PREFLIGHT_CONTEXT,
         description=effect.summary,
     )
-    if state.release_issue is not None and not effect.passed:
+    if not effect.passed:
         lines = [f"evobot: the {effect.summary}.", ""]
         if report is not None:
             lines += [
@@ -413,33 +435,52 @@ def _report_preflight(
                     f"+{c.lines_added} -{c.lines_removed} | {c.error or ''} |"
                 )
             lines.append("")
-        lines.append(
-            "No PR was opened. Fix the template and tag a new release, or comment "
-            "`/evobot resume --rollout` to start anyway."
-        )
-        comment_once(
-            ctx.forge,
-            state.template_repo,
-            state.release_issue,
-            "preflight",
-            state.version,
-            "\n".join(lines),
-        )
+        if state.release_issue is not None:
+            lines.append(
+                "No PR was opened. Fix the template and tag a new release, or comment "
+                "`/evobot resume --rollout` to start anyway."
+            )
+            comment_once(
+                ctx.forge,
+                state.template_repo,
+                state.release_issue,
+                "preflight",
+                state.version,
+                "\n".join(lines),
+            )
+        else:
+            # No issue or PR made this release (a tag push): the report goes on the tag's
+            # commit, where GitHub shows it beside the failing status.
+            lines.append("No PR was opened. Fix the template and tag a new release.")
+            commit_comment_once(
+                ctx.forge,
+                state.template_repo,
+                state.tag_sha,
+                comment_marker("preflight", state.version),
+                "\n".join(lines),
+            )
+
+
+def flood_admission(ctx: RolloutContext, repo: str) -> Admission:
+    """Whether one more evolution PR may open on ``repo`` now, under the flood caps of its
+    installation (the stored evolution PRs of every consumer of that installation)."""
+    store = ctx.store
+    installations = {c.repo: c.installation_id for c in store.consumers()}
+    installation = installations.get(repo)
+    same = [p for p in store.evolution_prs() if installations.get(p.repo) == installation]
+    return admit_pr(
+        ctx.policy.flood,
+        open_prs=sum(1 for p in same if p.state == "open"),
+        opened_at=[p.created_at for p in same],
+        now=ctx.clock.now(),
+    )
 
 
 def _open_pr(
     ctx: RolloutContext, state: RolloutState, effect: OpenPr, result: AdvanceResult
 ) -> Sequence[Event]:
     store, now = ctx.store, ctx.clock.now()
-    installations = {c.repo: c.installation_id for c in store.consumers()}
-    installation = installations.get(effect.repo)
-    same = [p for p in store.evolution_prs() if installations.get(p.repo) == installation]
-    admission = admit_pr(
-        ctx.policy.flood,
-        open_prs=sum(1 for p in same if p.state == "open"),
-        opened_at=[p.created_at for p in same],
-        now=now,
-    )
+    admission = flood_admission(ctx, effect.repo)
     if not admission.allowed:
         assert admission.retry_at is not None and admission.reason is not None
         result.deferred.append(Deferred(effect.repo, admission.retry_at, admission.reason))

@@ -69,6 +69,11 @@ class RolloutPolicy(_Model):
     on_newer_version: Literal["supersede", "queue"] = "supersede"
     preflight: PreflightPolicy = Field(default_factory=PreflightPolicy)
     flood: FloodPolicy = Field(default_factory=FloodPolicy)
+    onboarding: Literal["none", "one-pr"] = Field(
+        default="none",
+        description="a consumer that appears after releases were made: no PR until the next "
+        "rollout (none), or one PR to the newest version (one-pr)",
+    )
 
     @field_validator("tag_pattern")
     @classmethod

@@ -6,7 +6,8 @@ one at a time, and de-duplicated so a redelivery or a retried job never schedule
 Job kinds (handled in ``bot/service/handlers/``): ``rollout.begin`` (a release tag),
 ``rollout.observe`` (a PR or its checks changed), ``rollout.tick`` (a bake timer),
 ``rollout.open-pr`` (a PR the flood caps deferred), ``rollout.reconcile`` (start-up, then every
-heal interval while the rollout runs) and ``rollout.command`` (an ``/evobot`` comment).
+heal interval while the rollout runs), ``rollout.command`` (an ``/evobot`` comment) and
+``rollout.onboard`` (a consumer discovered after releases: one PR or none, by policy).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = [
     "BEGIN",
     "COMMAND",
     "OBSERVE",
+    "ONBOARD",
     "OPEN_PR",
     "RECONCILE",
     "TICK",
@@ -47,7 +49,8 @@ TICK = "rollout.tick"
 OPEN_PR = "rollout.open-pr"
 RECONCILE = "rollout.reconcile"
 COMMAND = "rollout.command"
-ROLLOUT_KINDS = (BEGIN, OBSERVE, TICK, OPEN_PR, RECONCILE, COMMAND)
+ONBOARD = "rollout.onboard"
+ROLLOUT_KINDS = (BEGIN, OBSERVE, TICK, OPEN_PR, RECONCILE, COMMAND, ONBOARD)
 
 
 def job_key(rollout: str) -> str:

@@ -119,6 +119,14 @@ def test_every_emulated_operation_matches_the_openapi_description(
     main = call("repos/get-branch", "GET", f"{r}/branches/main", expect=200)["commit"]["sha"]
     call("repos/get-branch-rules", "GET", f"{r}/rules/branches/main", expect=200)
     call("repos/get-commit", "GET", f"{r}/commits/{main}", expect=200)
+    call(
+        "repos/create-commit-comment",
+        "POST",
+        f"{r}/commits/{main}/comments",
+        json={"body": "a note"},
+        expect=201,
+    )
+    call("repos/list-comments-for-commit", "GET", f"{r}/commits/{main}/comments", expect=200)
     call("repos/get-content", "GET", f"{r}/contents/src/app.py", expect=200)
     call("repos/get-content", "GET", f"{r}/contents/src", expect=200)
     call("repos/get-content", "GET", f"{r}/contents", expect=200)
@@ -250,6 +258,14 @@ def test_every_emulated_operation_matches_the_openapi_description(
     # Issues, comments, reactions, labels.
     issue = call("issues/create", "POST", f"{r}/issues", json={"title": "Bug"}, expect=201)
     call("issues/get", "GET", f"{r}/issues/{issue['number']}", expect=200)
+    call(
+        "issues/update",
+        "PATCH",
+        f"{r}/issues/{issue['number']}",
+        json={"body": "edited"},
+        expect=200,
+    )
+    call("issues/list-for-repo", "GET", f"{r}/issues", params={"state": "all"}, expect=200)
     call("issues/get", "GET", f"{r}/issues/{n}", expect=200)
     comment = call(
         "issues/create-comment", "POST", f"{r}/issues/{n}/comments", json={"body": "hi"}, expect=201

@@ -8,7 +8,14 @@ from pathlib import Path
 
 from rollout_pipeline_support import make_fleet
 
-from bot.pipeline.rollout import PREFLIGHT_CONTEXT, advance, begin_rollout, carry_out
+from bot.pipeline.markers import comment_marker
+from bot.pipeline.rollout import (
+    PREFLIGHT_CONTEXT,
+    advance,
+    begin_rollout,
+    carry_out,
+    commit_comment_once,
+)
 from bot.rollout import RolloutPolicy
 from bot.rollout.events import OpenPr, PostMergeChecks, PrMerged, Resume, Rollback
 from bot.rollout.policy import FloodPolicy, PreflightPolicy
@@ -118,9 +125,15 @@ def test_a_failed_preflight_opens_nothing_and_says_so_on_the_tag(tmp_path: Path)
     writes = [
         c.method for c in fleet.forge.calls[calls:] if c.method.startswith(("create", "update"))
     ]
-    assert writes == []
+    # No issue or PR made this release: the report is one comment on the tag's commit.
+    assert writes == ["create_commit_comment"]
     state, description = fleet.forge.repos["acme/tpl"].statuses["t" * 40][PREFLIGHT_CONTEXT]
     assert state == "failure" and "conflicts in 4 of 4 consumers" in description
+    (comment,) = fleet.forge.repos["acme/tpl"].commit_comments["t" * 40]
+    assert "| acme/canary | 1 |" in comment.body and "tag a new release" in comment.body
+    marker = comment_marker("preflight", "v2")
+    assert marker in comment.body
+    assert not commit_comment_once(fleet.forge, "acme/tpl", "t" * 40, marker, "again")
 
 
 def test_flood_caps_defer_prs_until_their_time(tmp_path: Path) -> None:

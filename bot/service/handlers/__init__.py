@@ -10,6 +10,7 @@ from bot.service.handlers import (
     checks,
     comments,
     installations,
+    onboarding,
     pulls,
     releases,
     rollout_events,
@@ -28,4 +29,4 @@ ROUTERS = (
     comments.router,
 )
 
-JOBS = (releases.jobs, rollout_events.jobs, comments.jobs)
+JOBS = (releases.jobs, rollout_events.jobs, comments.jobs, onboarding.jobs)

@@ -1,5 +1,6 @@
 """Installations: remember each one, and discover its consumers (repositories carrying a valid
-`.evobot.yml`, read through the forge) when it is created or given more repositories."""
+`.evobot.yml`, read through the forge) when it is created or given more repositories; a
+consumer behind its template's newest release is queued for onboarding (one PR or none)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.errors import EvobotError
 from bot.forge.webhook import WebhookEvent
 from bot.redact import redact_url
 from bot.service.context import HandlerContext
+from bot.service.handlers.onboarding import queue_onboarding
 from bot.service.router import Router
 
 __all__ = ["discover_consumers", "router", "template_key"]
@@ -84,7 +86,8 @@ def installation_active(event: WebhookEvent, context: HandlerContext) -> str | N
     )
     repos = context.app.installation_repositories(event.installation_id)
     found = discover_consumers(context, event.installation_id, repos)
-    return f"{len(found)} consumer(s) of {len(repos)} repositories"
+    onboarding = _onboarding(context, found)
+    return f"{len(found)} consumer(s) of {len(repos)} repositories{onboarding}"
 
 
 @router.register("installation", "deleted", "suspend")
@@ -106,7 +109,13 @@ def repositories_added(event: WebhookEvent, context: HandlerContext) -> str | No
         return None
     added = [str(r["full_name"]) for r in event.payload.get("repositories_added") or []]
     found = discover_consumers(context, event.installation_id, added)
-    return f"{len(found)} consumer(s) of {len(added)} added repositories"
+    onboarding = _onboarding(context, found)
+    return f"{len(found)} consumer(s) of {len(added)} added repositories{onboarding}"
+
+
+def _onboarding(context: HandlerContext, found: list[str]) -> str:
+    queued = queue_onboarding(context, found)
+    return f"; {len(queued)} to onboard" if queued else ""
 
 
 @router.register("installation_repositories", "removed")

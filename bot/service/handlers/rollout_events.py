@@ -2,14 +2,17 @@
 on its head before the merge, on its merge commit on the default branch after — becomes a
 ``rollout.observe`` job, which reads the PR and the commit's checks back from GitHub and
 applies what it sees (`PrOpened`, `PrChecks`, `PrMerged`, `PrClosed`, `PostMergeChecks`)
-with the delivery id as the event key. Reading back, not trusting the payload, makes the order
+with the delivery id as the event key; green checks on a consumer that opts in to auto-merge
+merge the PR (`bot.pipeline.automerge`). Reading back, not trusting the payload, makes the order
 and repetition of deliveries irrelevant. Timers (``rollout.tick``), deferred PRs
 (``rollout.open-pr``) and ``rollout.reconcile`` run here too.
 """
 
 from __future__ import annotations
 
+from bot.forge.port import PullRequest
 from bot.forge.webhook import WebhookEvent
+from bot.pipeline.automerge import auto_merge_pr
 from bot.pipeline.rollout import AdvanceResult, RolloutContext, advance, carry_out, reconcile
 from bot.rollout import rollout_id
 from bot.rollout.events import (
@@ -101,18 +104,20 @@ def rollout_checks_changed(event: WebhookEvent, context: HandlerContext) -> str 
 # --- jobs ---------------------------------------------------------------------------------------
 
 
-def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> list[Event]:
+def _seen(
+    ctx: RolloutContext, state: RolloutState, repo: str, number: int
+) -> tuple[list[Event], PullRequest | None]:
     """What GitHub says of ``repo``#``number`` now, as rollout events (stale ones included:
-    the state machine ignores what it already knows)."""
+    the state machine ignores what it already knows), and the PR as read."""
     consumer = state.consumer(repo)
     if consumer is None or state.status in TERMINAL:
-        return []
+        return [], None
     forge, now = ctx.forge, ctx.clock.now()
     pull = forge.get_pull(repo, number)
     if not pull.head_ref.startswith(EVOLUTION_PREFIX) or not pull.head_ref.endswith(
         f"/{state.version}"
     ):
-        return []
+        return [], None
     events: list[Event] = []
     if consumer.status == "opening" and pull.state == "open":
         # The job that opened it died before recording it: the PR is the proof.
@@ -126,7 +131,7 @@ def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> l
         # started on the merge — wait for it rather than call an empty result green.
         unreported = merged.state != "pending" and not merged.checks and not merged.required
         if unreported and forge.commit_state(repo, pull.head_sha, branch=pull.base_ref).checks:
-            return events
+            return events, pull
         if merged.state != "pending":
             events.append(
                 PostMergeChecks(
@@ -145,7 +150,7 @@ def _seen(ctx: RolloutContext, state: RolloutState, repo: str, number: int) -> l
             events.append(
                 PrChecks(repo=repo, number=number, passed=checks.state == "success", at=now)
             )
-    return events
+    return events, pull
 
 
 def observe_pr(
@@ -158,11 +163,34 @@ def observe_pr(
     if stored is None:
         return result
     result.state = stored.state
-    for event in _seen(ctx, stored.state, repo, number):
-        event_key = f"{cause}:{repo}#{number}:{type(event).__name__}" if once else None
-        step = advance(ctx, key, event, cause=cause, event_key=event_key)
-        _merge(result, step)
+    events, pull = _seen(ctx, stored.state, repo, number)
+    _apply_seen(ctx, result, key, repo, number, events, cause=cause, once=once)
+    green = any(isinstance(e, PrChecks) and e.passed for e in events)
+    if green and pull is not None and result.state is not None:
+        merged = auto_merge_pr(
+            ctx.forge, ctx.store, result.state, pull, repo=repo, checks_passed=True, cause=cause
+        )
+        if merged.merged:
+            # Apply the merge now rather than wait for its webhook (which then changes nothing).
+            after, _ = _seen(ctx, result.state, repo, number)
+            _apply_seen(ctx, result, key, repo, number, after, cause=cause, once=once)
     return result
+
+
+def _apply_seen(
+    ctx: RolloutContext,
+    result: AdvanceResult,
+    key: str,
+    repo: str,
+    number: int,
+    events: list[Event],
+    *,
+    cause: str,
+    once: bool,
+) -> None:
+    for event in events:
+        event_key = f"{cause}:{repo}#{number}:{type(event).__name__}" if once else None
+        _merge(result, advance(ctx, key, event, cause=cause, event_key=event_key))
 
 
 def _merge(into: AdvanceResult, step: AdvanceResult) -> None:
