@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.errors import ManifestError
 from bot.parsing import DocumentError, parse_yaml
-from bot.template.answer_types import AnswerError, AnswerSet
+from bot.template.answer_types import AnswerError, AnswerSet, answer_set
 from bot.template.manifest import Manifest, Question, is_jinja_template
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
 
@@ -270,12 +270,4 @@ def resolve_answers(
                     said += f", the default in template.yml questions.{name}.default"
                 invalid.append(f"{name}: {problem}{said}")
                 break
-    if missing:
-        raise AnswerError(
-            f"missing answers: {', '.join(missing)}",
-            hint="pass them with --data NAME=VALUE or --data-file FILE, or run on a terminal",
-        )
-    if invalid:
-        raise AnswerError("invalid answers:\n  " + "\n  ".join(invalid))
-    unknown = tuple(sorted(k for k in given if k not in manifest.questions))
-    return AnswerSet(values=values, unknown_keys=unknown)
+    return answer_set(values, given, manifest.questions, missing=missing, invalid=invalid)

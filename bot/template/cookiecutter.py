@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.errors import ManifestError
 from bot.parsing import load_json
-from bot.template.answer_types import AnswerError, AnswerSet
+from bot.template.answer_types import AnswerSet, answer_set
 from bot.template.copier import render_string
 from bot.template.dialect import Dialect
 from bot.template.manifest import Manifest, Question, QuestionType
@@ -181,7 +181,4 @@ def resolve_cookiecutter_answers(
                     context[key] = _render(box, dialect, value, context)
         except SandboxFailure as exc:
             raise ManifestError(f"{COOKIECUTTER_CONFIG}: {exc.message}") from None
-    if invalid:
-        raise AnswerError("invalid answers:\n  " + "\n  ".join(invalid))
-    unknown = tuple(sorted(k for k in given if k not in dialect.context))
-    return AnswerSet(values=context, unknown_keys=unknown)
+    return answer_set(context, given, dialect.context, invalid=invalid)

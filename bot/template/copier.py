@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from bot.errors import ManifestError
-from bot.template.answer_types import AnswerError, AnswerSet
+from bot.template.answer_types import AnswerSet, answer_set
 from bot.template.dialect import ENVOPS_KEYS, Dialect
 from bot.template.manifest import Manifest, Migration, Question, QuestionType
 from bot.template.sandbox import RenderLimits, Sandbox, SandboxFailure, using_sandbox
@@ -599,15 +599,7 @@ def resolve_copier_answers(
                 raise ManifestError(f"{dialect.config_file}: {name}: {exc.message}") from None
             values[name] = value
             resolver.context[name] = value
-    if missing:
-        raise AnswerError(
-            f"missing answers: {', '.join(missing)}",
-            hint="pass them with --data NAME=VALUE or --data-file FILE, or run on a terminal",
-        )
-    if invalid:
-        raise AnswerError("invalid answers:\n  " + "\n  ".join(invalid))
-    unknown = tuple(sorted(k for k in given if k not in dialect.questions))
-    return AnswerSet(values=values, unknown_keys=unknown)
+    return answer_set(values, given, dialect.questions, missing=missing, invalid=invalid)
 
 
 def hidden_questions(box: Sandbox, dialect: Dialect, values: Mapping[str, Any]) -> frozenset[str]:
