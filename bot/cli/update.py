@@ -35,11 +35,11 @@ from bot.consumer_formats import (
     COPIER_ANSWERS,
     CRUFT_FILE,
     FoundConfig,
-    adopted_tree,
     find_consumer_config,
 )
 from bot.errors import EvobotError, MergeError
 from bot.evolution import Evolution, FileOutcome, FileStatus, evolve_consumer
+from bot.evolution.adopt import in_own_format
 from bot.evolution.evolve import SharedWork
 from bot.git import Git
 from bot.pipeline.fleet import SETTINGS_FILES, plan_fleet
@@ -142,34 +142,9 @@ class Outcome:
 
 def _adopt(evolution: Evolution, found: FoundConfig, ours: Tree, vcs_ref: str | None) -> Outcome:
     """The evolution as the consumer's format records it (no `.evobot.yml` for copier/cruft)."""
-    up_to_date = evolution.to_version.commit == evolution.from_version.commit
-    if found.format == "evobot" or up_to_date:
-        final = dict(evolution.tree)
-    else:
-        final = adopted_tree(
-            found,
-            evolution.tree,
-            evolution.new_tree,
-            commit=evolution.to_version.commit,
-            describe=evolution.template.describe,
-            checkout=vcs_ref,
-            answers=evolution.config.answers,
-        )
-    written = {p: f for p, f in final.items() if ours.get(p) != f}
-    files = list(evolution.files)
-    conflicts = list(evolution.conflicts)
-    if found.format != "evobot":
-        files = [o for o in files if o.path not in (CONFIG_NAME, found.path)]
-        conflicts = [c for c in conflicts if c != found.path]
-        if found.path in written:
-            files.append(
-                FileOutcome(
-                    found.path,
-                    FileStatus.UPDATED,
-                    f"regenerated for {_name(evolution.to_version)} (never merged, as "
-                    f"{found.format} does)",
-                )
-            )
+    evolution = in_own_format(evolution, found, ours, vcs_ref)
+    written = {p: f for p, f in evolution.tree.items() if ours.get(p) != f}
+    files, conflicts = evolution.files, evolution.conflicts
     dialect = evolution.template.manifest.dialect
     return Outcome(
         root=Path(),

@@ -20,11 +20,11 @@ from bot.clock import Clock
 from bot.consumer import CONFIG_NAME
 from bot.consumer_formats import (
     FoundConfig,
-    adopted_tree,
     find_consumer_config,
 )
 from bot.errors import ConsumerConfigError
 from bot.evolution import Evolution
+from bot.evolution.adopt import in_own_format
 from bot.forge.port import Forge, PullRequest
 from bot.pipeline.evolution_pr import branch_name, open_or_update_evolution_pr, read_consumer
 from bot.pipeline.fetch import TemplateFetcher
@@ -215,28 +215,6 @@ def _is_answers(path: str) -> bool:
     return path in (".cruft.json",) or ".copier-answers" in path
 
 
-def _in_own_format(
-    evolution: Evolution, found: FoundConfig, ours: Tree, vcs_ref: str | None
-) -> Evolution:
-    """The evolution with the consumer's settings in its own format: a copier or cruft
-    consumer gets its answers file regenerated (never merged, as those tools do) and no
-    `.evobot.yml`."""
-    if found.format == "evobot" or evolution.to_version.commit == evolution.from_version.commit:
-        return evolution
-    tree = adopted_tree(
-        found,
-        evolution.tree,
-        evolution.new_tree,
-        commit=evolution.to_version.commit,
-        describe=evolution.template.describe,
-        checkout=vcs_ref,
-        answers=evolution.config.answers,
-    )
-    changed = tuple(sorted(p for p, f in tree.items() if ours.get(p) != f))
-    conflicts = tuple(c for c in evolution.conflicts if c != found.path)
-    return replace(evolution, tree=tree, changed_paths=changed, conflicts=conflicts)
-
-
 def _not_run(evolution: Evolution) -> tuple[str, ...]:
     dialect = evolution.template.manifest.dialect
     return tuple(dialect.not_run) if dialect is not None else ()
@@ -297,7 +275,7 @@ def evolve_pr(
             vcs_ref=options.vcs_ref,
             git_http_headers=headers(config.template),
         )
-    evolution = _in_own_format(evolution, found, ours, options.vcs_ref)
+    evolution = in_own_format(evolution, found, ours, options.vcs_ref)
     base = EvolvePrResult(
         repo=repo,
         from_version=evolution.from_version.ref or evolution.from_version.commit,
