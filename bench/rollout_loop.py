@@ -12,9 +12,7 @@ layering keeps apart.
 from __future__ import annotations
 
 import io
-import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-import uvicorn
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +34,7 @@ from bot.pipeline import CheckOptions, EvolvePrOptions, GitTemplateFetcher  # no
 from bot.pipeline.preflight import PreflightOptions  # noqa: E402
 from bot.rollout import RolloutState  # noqa: E402
 from bot.service import Service, load_settings  # noqa: E402
+from bot.service.inprocess import serving_in_thread  # noqa: E402
 from bot.service.logs import configure_logging  # noqa: E402
 from bot.service.rollouts import RolloutOptions  # noqa: E402
 from bot.service.worker import WorkerPool  # noqa: E402
@@ -105,14 +103,6 @@ def fleet_seed(
             }
         )
     return {"app": {}, "installations": [], "repos": repos, "random_seed": 11}
-
-
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 def loop_rollout_options(cache: Path, *, reconcile_interval: float = 600.0) -> RolloutOptions:
@@ -287,28 +277,19 @@ def rollout_loop(
                 work_dir / "template-cache", reconcile_interval=built.heal_interval
             ),
         )
-        sock = _free_socket()
-        port = sock.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(service.web_app(), log_config=None, access_log=False, lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.01)
-        pool = service.worker_pool(workers if serve_workers else 0)
-        loop = Loop(gh, service, f"http://127.0.0.1:{port}", pool, log)
-        gh.set_webhook(f"{loop.url}/webhook", secret=SECRET)
-        pool.start()
         try:
-            if install:
-                loop.install()
-            yield loop
+            with serving_in_thread(service.web_app()) as url:
+                pool = service.worker_pool(workers if serve_workers else 0)
+                loop = Loop(gh, service, url, pool, log)
+                gh.set_webhook(f"{loop.url}/webhook", secret=SECRET)
+                pool.start()
+                try:
+                    if install:
+                        loop.install()
+                    yield loop
+                finally:
+                    pool.stop(built.shutdown_grace)
         finally:
-            pool.stop(built.shutdown_grace)
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             service.store.close()
             structlog.reset_defaults()
 

@@ -8,10 +8,7 @@ hands the demo what it reads.
 
 from __future__ import annotations
 
-import socket
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,24 +34,16 @@ class _Served:
     store: Store
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @contextmanager
 def _service(inputs: ServiceInputs) -> Iterator[_Served]:
     """The webhook service on a free loopback port with its workers, against the emulator;
     its JSON logs go to ``service.log`` in its state directory."""
     import structlog
-    import uvicorn
 
     from bot.pipeline import CheckOptions, EvolvePrOptions, GitTemplateFetcher
     from bot.pipeline.preflight import PreflightOptions
     from bot.service import Service, load_settings
+    from bot.service.inprocess import serving_in_thread
     from bot.service.logs import configure_logging
     from bot.service.rollouts import RolloutOptions
 
@@ -79,23 +68,15 @@ def _service(inputs: ServiceInputs) -> Iterator[_Served]:
     with (inputs.state_dir / "service.log").open("w", encoding="utf-8") as log:
         configure_logging(log)
         service = Service.build(settings, clock=inputs.clock, rollouts=rollouts)
-        sock = _free_socket()
-        server = uvicorn.Server(
-            uvicorn.Config(service.web_app(), log_config=None, access_log=False, lifespan="off")
-        )
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        while not server.started and thread.is_alive():
-            time.sleep(0.01)
         pool = service.worker_pool(DEMO_WORKERS)
-        pool.start()
         try:
-            yield _Served(f"http://127.0.0.1:{sock.getsockname()[1]}", service.store)
+            with serving_in_thread(service.web_app()) as url:
+                pool.start()
+                try:
+                    yield _Served(url, service.store)
+                finally:
+                    pool.stop(settings.shutdown_grace)
         finally:
-            pool.stop(settings.shutdown_grace)
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             service.store.close()
             structlog.reset_defaults()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,13 +15,13 @@ from typing import Any
 
 import httpx
 import structlog
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from bot.forge.webhook import sign
 from bot.service import Service, ServiceSettings, load_settings
 from bot.service.healing import HealReport
+from bot.service.inprocess import serving_in_thread
 from bot.service.logs import configure_logging
 from bot.service.worker import WorkerPool
 
@@ -81,16 +80,6 @@ def signed(
         "User-Agent": "GitHub-Hookshot/tests",
     }
     return headers, body
-
-
-def free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Inherited by accepted connections: without it uvicorn's answers to a socket it was handed
-    # wait ~40 ms each (Nagle + delayed ACK); uvicorn sets it only on sockets it binds itself.
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
 
 
 class RunningService:
@@ -163,31 +152,20 @@ def running_service(
     log = io.StringIO()
     configure_logging(log)
     service = (build or Service.build)(settings)
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(service.web_app(), log_config=None, access_log=False, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise TimeoutError("the service did not start")
-        time.sleep(0.01)
-    pool = service.worker_pool(workers)
-    running = RunningService(service, f"http://127.0.0.1:{port}", pool, log)
-    pool.start()
-    if heal:
-        running.healer.start()
     try:
-        yield running
+        with serving_in_thread(service.web_app()) as url:
+            pool = service.worker_pool(workers)
+            running = RunningService(service, url, pool, log)
+            pool.start()
+            if heal:
+                running.healer.start()
+            try:
+                yield running
+            finally:
+                running.client.close()
+                running.healer.stop()
+                pool.stop(settings.shutdown_grace)
     finally:
-        running.client.close()
-        running.healer.stop()
-        pool.stop(settings.shutdown_grace)
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
         service.store.close()
         structlog.reset_defaults()
 
